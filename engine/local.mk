@@ -1,0 +1,1 @@
+# engine/: the durable KV engine (engine/kv.h).

@@ -1,0 +1,1 @@
+# raft/: see DESIGN.md. Sources are added here as the module grows.

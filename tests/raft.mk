@@ -1,0 +1,1 @@
+# Tests of raft/: see tests/local.mk.

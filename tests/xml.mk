@@ -1,0 +1,1 @@
+# Tests of xml/: see tests/local.mk.
