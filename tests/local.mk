@@ -12,3 +12,28 @@ include %D%/engine.mk
 include %D%/raft.mk
 include %D%/xml.mk
 include %D%/gateway.mk
+
+# Fuzz targets (tests/fuzz/fuzz_<name>.c defining LLVMFuzzerTestOneInput).
+# Without --enable-fuzzing each is linked with replay_main.c and replays its
+# saved corpus tests/fuzz/corpus/<name>/ in `make check`; with it (CC=clang)
+# each is a libFuzzer binary: build/tests/fuzz/fuzz_<name> tests/fuzz/corpus/<name>.
+# A module's fragment adds one like this:
+#   if FUZZING
+#   noinst_PROGRAMS += tests/fuzz/fuzz_xml
+#   else
+#   check_PROGRAMS += tests/fuzz/fuzz_xml
+#   TESTS += tests/fuzz/fuzz_xml
+#   endif
+#   tests_fuzz_fuzz_xml_SOURCES = tests/fuzz/fuzz_xml.c
+#   tests_fuzz_fuzz_xml_LDADD = $(FUZZ_MAIN) xml/libxml.a $(XML_LIBS)
+#   tests_fuzz_fuzz_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+if FUZZING
+FUZZ_MAIN =
+FUZZER_LINK_FLAGS = -fsanitize=fuzzer
+else
+noinst_LIBRARIES += tests/libfuzzreplay.a
+tests_libfuzzreplay_a_SOURCES = tests/fuzz/replay_main.c
+FUZZ_MAIN = tests/libfuzzreplay.a
+FUZZER_LINK_FLAGS =
+endif
+EXTRA_DIST += tests/fuzz/corpus
