@@ -1,1 +1,4 @@
-# bench/: see DESIGN.md. Sources are added here as the module grows.
+# bench/: benchmark programs; each area has its own fragment.
+include %D%/engine.mk
+include %D%/raft.mk
+include %D%/gateway.mk

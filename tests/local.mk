@@ -9,6 +9,7 @@ TESTS += tests/check_layers.sh
 EXTRA_DIST += tests/check_layers.sh
 
 include %D%/engine.mk
+include %D%/engine_proof.mk
 include %D%/raft.mk
 include %D%/xml.mk
 include %D%/gateway.mk

@@ -1,0 +1,1 @@
+# veristore-kv, the engine shell (engine/kv_shell.c).

@@ -1,0 +1,1 @@
+# Engine model, crash and fault tests, and the real-process kill test.
