@@ -1,1 +1,3 @@
 # gateway/: see DESIGN.md. Sources are added here as the module grows.
+
+include %D%/object.mk

@@ -11,8 +11,10 @@ EXTRA_DIST += tests/check_layers.sh
 include %D%/engine.mk
 include %D%/engine_proof.mk
 include %D%/raft.mk
+include %D%/raft_sim.mk
 include %D%/xml.mk
 include %D%/gateway.mk
+include %D%/gateway_object.mk
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c defining LLVMFuzzerTestOneInput).
 # Without --enable-fuzzing each is linked with replay_main.c and replays its

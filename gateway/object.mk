@@ -1,0 +1,1 @@
+# The object layer: store interface, objects, chunks, multipart, GC.

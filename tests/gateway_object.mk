@@ -1,0 +1,1 @@
+# Tests of the object layer (gateway/object*, store*, gc).

@@ -1,0 +1,1 @@
+# The raft cluster simulator and the linearizability checker.
