@@ -5,6 +5,7 @@
  * XXE, billion laughs, depth, size, element and object counts).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +561,44 @@ START_TEST(mutation_smoke)
 }
 END_TEST
 
+/* Decoders on several threads at once (libxml2 initialised once; each
+ * call owns its parser): every thread gets exactly its own answers. */
+static void *decode_worker(void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+	for (int i = 0; i < 300; i++) {
+		char doc[160];
+		snprintf(doc, sizeof(doc),
+			 "<Delete><Object><Key>t%u-%d</Key></Object><Quiet>%s</Quiet></Delete>",
+			 (unsigned)id, i, i % 2 ? "true" : "false");
+		struct s3xml_delete *d = NULL;
+		if (dec_delete(doc, &d) != 0)
+			return (void *)1;
+		char want[32];
+		snprintf(want, sizeof(want), "t%u-%d", (unsigned)id, i);
+		bool ok = strcmp(d->objects[0].key, want) == 0 && d->quiet == (i % 2 == 1);
+		s3xml_delete_free(d);
+		struct s3xml_delete *bad = NULL;
+		if (!ok || dec_delete("<!DOCTYPE x><Delete/>", &bad) != S3XML_ERR_DTD)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_decoders)
+{
+	enum { THREADS = 4 };
+	pthread_t t[THREADS];
+	for (uintptr_t i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, decode_worker, (void *)i), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *res = (void *)1;
+		ck_assert_int_eq(pthread_join(t[i], &res), 0);
+		ck_assert_ptr_null(res);
+	}
+}
+END_TEST
+
 Suite *test_xml_decode_suite(void)
 {
 	Suite *s = suite_create("xml_decode");
@@ -579,6 +618,7 @@ Suite *test_xml_decode_suite(void)
 	tcase_add_test(tc, size_and_count_limits);
 	tcase_add_test(tc, escape_roundtrip);
 	tcase_add_test(tc, mutation_smoke);
+	tcase_add_test(tc, concurrent_decoders);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,7 @@
 check_PROGRAMS += tests/check_xml
 TESTS += tests/check_xml
 tests_check_xml_SOURCES = tests/check_xml.c tests/test_xml_encode.c tests/test_xml_decode.c
-tests_check_xml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_xml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(XML_CFLAGS)
 tests_check_xml_LDADD = tests/libtestutil.a xml/libs3xml.a $(XML_LIBS) $(CHECK_LIBS)
 
 if FUZZING

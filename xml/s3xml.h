@@ -8,7 +8,8 @@
  * the caller owns and releases with free(); on failure nothing is returned.
  * Output is byte-exact S3 style: the `<?xml version="1.0" encoding="UTF-8"?>`
  * prolog and a newline, then the root element on one line, in S3's element
- * order, with the namespace http://s3.amazonaws.com/doc/2006-03-01/ on every
+ * order (from the API reference's examples and published real responses),
+ * with the namespace http://s3.amazonaws.com/doc/2006-03-01/ on every
  * root S3 gives one (not on <Error>).  Every encoder is one linear pass over
  * its input into a doubling buffer, so 1000-entry listings cost O(n).
  *
@@ -16,11 +17,14 @@
  * "abc" becomes &quot;abc&quot; as real S3 sends it.  Characters XML 1.0
  * cannot carry (C0 controls other than TAB and LF, U+FFFE, U+FFFF) and CR
  * (which a parser would normalise away) are written as hexadecimal character
- * references (&#x1;, &#xD;).  That is what S3 does without encoding-type=url:
- * such a listing round-trips exactly through lenient parsers, and S3's
- * documented answer for strict ones is encoding-type=url, which botocore and
- * minio-go always send.  Invalid UTF-8 in any string is refused
- * (S3XML_ERR_ENCODING): S3 keys are UTF-8, the gateway validates them at PUT.
+ * references (&#x1;, &#xD;).  Our decision: CR and TAB/LF round-trip
+ * through any parser; C0 controls make the document unacceptable to a strict
+ * XML 1.0 parser, which is the case S3's documentation sends clients to
+ * encoding-type=url for (botocore and minio-go always ask for it, and then
+ * every such byte is %XX).  We never drop or alter a key silently.  (Real
+ * S3's exact bytes for such keys were not observed here.)  Invalid UTF-8 in
+ * any string is refused (S3XML_ERR_ENCODING): S3 keys are UTF-8, and the
+ * gateway validates them at PUT.
  *
  * Decoders are hardened against hostile bodies: no network, no DTD at all (a
  * DOCTYPE stops the parser at once, so entity bombs and XXE never start), no
