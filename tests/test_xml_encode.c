@@ -126,6 +126,34 @@ START_TEST(list_v2_basic)
 }
 END_TEST
 
+/* ListObjectsV2 reference, "Listing keys using the prefix and delimiter
+ * parameters": the documented response, byte for byte without its
+ * indentation. */
+START_TEST(list_v2_doc_delimiter_example)
+{
+	struct s3xml_object o[] = {{"photos/2006/", 1462060289000LL,
+				    "\"d41d8cd98f00b204e9800998ecf8427e\"", 0, NULL, NULL}};
+	const char *cp[] = {"photos/2006/February/", "photos/2006/January/"};
+	struct s3xml_list l = {.bucket = "example-bucket", .prefix = "photos/2006/",
+			       .delimiter = "/", .max_keys = 1000, .objects = o,
+			       .object_count = 1, .common_prefixes = cp,
+			       .common_prefix_count = 2};
+	char *b = NULL;
+	size_t n = 0;
+	expect_doc(s3xml_encode_list_objects_v2(&l, &b, &n), &b, &n,
+		   PROLOG "<ListBucketResult" NS "><Name>example-bucket</Name>"
+			  "<Prefix>photos/2006/</Prefix><KeyCount>3</KeyCount>"
+			  "<MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter>"
+			  "<IsTruncated>false</IsTruncated><Contents><Key>photos/2006/</Key>"
+			  "<LastModified>2016-04-30T23:51:29.000Z</LastModified>"
+			  "<ETag>&quot;d41d8cd98f00b204e9800998ecf8427e&quot;</ETag>"
+			  "<Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>"
+			  "<CommonPrefixes><Prefix>photos/2006/February/</Prefix></CommonPrefixes>"
+			  "<CommonPrefixes><Prefix>photos/2006/January/</Prefix></CommonPrefixes>"
+			  "</ListBucketResult>");
+}
+END_TEST
+
 START_TEST(list_v2_tokens_owner_prefixes)
 {
 	struct s3xml_object o[] = {{"photos/2006/a b.jpg", T2009, "\"e\"", 1, NULL, "CRC32"}};
@@ -602,6 +630,7 @@ Suite *test_xml_encode_suite(void)
 	tcase_add_test(tc, list_buckets);
 	tcase_add_test(tc, location_and_versioning);
 	tcase_add_test(tc, list_v2_basic);
+	tcase_add_test(tc, list_v2_doc_delimiter_example);
 	tcase_add_test(tc, list_v2_tokens_owner_prefixes);
 	tcase_add_test(tc, list_v1);
 	tcase_add_test(tc, list_versions);
