@@ -49,12 +49,15 @@ static void sb_add(struct sb *b, const char *s)
 START_TEST(delete_valid)
 {
 	/* DeleteObjects request example, as botocore sends it. */
-	const char *doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			  "<Delete xmlns=\"" NS "\">\n"
-			  "  <Object>\n    <Key>sample1.txt</Key>\n  </Object>\n"
-			  "  <Object>\n    <Key>sample2.txt</Key>\n"
-			  "    <VersionId> 3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo </VersionId>\n"
-			  "  </Object>\n  <Quiet>true</Quiet>\n</Delete>\n";
+	const char *doc =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Delete xmlns=\"" NS "\">\n"
+	    "  <Object>\n    <Key>sample1.txt</Key>\n  </Object>\n"
+	    "  <Object>\n    <Key>sample2.txt</Key>\n"
+	    "    <VersionId> "
+	    "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo "
+	    "</VersionId>\n"
+	    "  </Object>\n  <Quiet>true</Quiet>\n</Delete>\n";
 	struct s3xml_delete *d = NULL;
 	ck_assert_int_eq(dec_delete(doc, &d), 0);
 	ck_assert(d->quiet);
@@ -62,8 +65,9 @@ START_TEST(delete_valid)
 	ck_assert_str_eq(d->objects[0].key, "sample1.txt");
 	ck_assert_ptr_null(d->objects[0].version_id);
 	ck_assert_str_eq(d->objects[1].key, "sample2.txt");
-	ck_assert_str_eq(d->objects[1].version_id,
-			 "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo");
+	ck_assert_str_eq(
+	    d->objects[1].version_id,
+	    "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo");
 	s3xml_delete_free(d);
 	s3xml_delete_free(NULL);
 }
@@ -73,37 +77,46 @@ START_TEST(delete_variants)
 {
 	struct s3xml_delete *d = NULL;
 	/* No namespace, no prolog, no Quiet; keys verbatim with spaces,
-	 * entities, character references and CDATA; unknown elements skipped. */
-	ck_assert_int_eq(dec_delete("<Delete><Object><Key> a&amp;b&#x20;&lt;</Key>"
-				    "<ETag>\"x\"</ETag><Size>3</Size></Object>"
-				    "<Object><Key><![CDATA[<c>&]]></Key></Object>"
-				    "<Unknown><Deep>1</Deep></Unknown><!-- c --></Delete>",
-				    &d),
-			 0);
+	 * entities, character references and CDATA; unknown elements skipped.
+	 */
+	ck_assert_int_eq(
+	    dec_delete("<Delete><Object><Key> a&amp;b&#x20;&lt;</Key>"
+	               "<ETag>\"x\"</ETag><Size>3</Size></Object>"
+	               "<Object><Key><![CDATA[<c>&]]></Key></Object>"
+	               "<Unknown><Deep>1</Deep></Unknown><!-- c --></Delete>",
+	               &d),
+	    0);
 	ck_assert(!d->quiet);
 	ck_assert_uint_eq(d->object_count, 2);
 	ck_assert_str_eq(d->objects[0].key, " a&b <");
 	ck_assert_str_eq(d->objects[1].key, "<c>&");
 	s3xml_delete_free(d);
 	/* A prefixed S3 namespace; Quiet case-insensitive and padded. */
-	ck_assert_int_eq(dec_delete("<s3:Delete xmlns:s3=\"" NS "\"><s3:Quiet> False </s3:Quiet>"
-				    "<s3:Object><s3:Key>k</s3:Key></s3:Object></s3:Delete>",
-				    &d),
-			 0);
+	ck_assert_int_eq(
+	    dec_delete("<s3:Delete xmlns:s3=\"" NS
+	               "\"><s3:Quiet> False </s3:Quiet>"
+	               "<s3:Object><s3:Key>k</s3:Key></s3:Object></s3:Delete>",
+	               &d),
+	    0);
 	ck_assert(!d->quiet);
 	ck_assert_str_eq(d->objects[0].key, "k");
 	s3xml_delete_free(d);
 	/* A foreign-namespace child is not an Object of ours. */
-	ck_assert_int_eq(dec_delete("<Delete xmlns:o=\"urn:other\"><o:Object><Key>x</Key></o:Object>"
-				    "<Object><Key>y</Key></Object></Delete>",
-				    &d),
-			 0);
+	ck_assert_int_eq(
+	    dec_delete("<Delete "
+	               "xmlns:o=\"urn:other\"><o:Object><Key>x</Key></o:Object>"
+	               "<Object><Key>y</Key></Object></Delete>",
+	               &d),
+	    0);
 	ck_assert_uint_eq(d->object_count, 1);
 	ck_assert_str_eq(d->objects[0].key, "y");
 	s3xml_delete_free(d);
 	/* CR in a key arrives through a character reference. */
-	ck_assert_int_eq(dec_delete("<Delete><Object><Key>a&#xD;b\xc3\xa9</Key></Object></Delete>", &d),
-			 0);
+	ck_assert_int_eq(
+	    dec_delete(
+	        "<Delete><Object><Key>a&#xD;b\xc3\xa9</Key></Object></Delete>",
+	        &d),
+	    0);
 	ck_assert_str_eq(d->objects[0].key, "a\rb\xc3\xa9");
 	s3xml_delete_free(d);
 }
@@ -115,33 +128,47 @@ START_TEST(delete_invalid)
 		const char *doc;
 		int err;
 	} cases[] = {
-		{"<Delete></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Quiet>true</Quiet></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key></Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a<b/></Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a</Key></Object><Quiet>yes</Quiet></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a</Key></Object><Quiet>true</Quiet><Quiet>true</Quiet></Delete>",
-		 S3XML_ERR_MALFORMED},
-		{"<Delete>text<Object><Key>a</Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a</Key></Object>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a&foo;</Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a&#0;</Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a\xff</Key></Object></Delete>", S3XML_ERR_MALFORMED},
-		{"<Delete xmlns=\"urn:other\"><Object><Key>a</Key></Object></Delete>",
-		 S3XML_ERR_MALFORMED},
-		{"<Remove><Object><Key>a</Key></Object></Remove>", S3XML_ERR_MALFORMED},
-		{"", S3XML_ERR_MALFORMED},
-		{"   ", S3XML_ERR_MALFORMED},
-		{"not xml", S3XML_ERR_MALFORMED},
-		{"<Delete><Object><Key>a</Key></Object></Delete><Delete/>", S3XML_ERR_MALFORMED},
+	    {"<Delete></Delete>", S3XML_ERR_MALFORMED},
+	    {"<Delete><Quiet>true</Quiet></Delete>", S3XML_ERR_MALFORMED},
+	    {"<Delete><Object></Object></Delete>", S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key></Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a<b/></Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a</Key></Object><Quiet>yes</Quiet></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a</Key></Object><Quiet>true</"
+	     "Quiet><Quiet>true</Quiet></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete>text<Object><Key>a</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a</Key></Object>", S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a&foo;</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a&#0;</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a\xff</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Delete "
+	     "xmlns=\"urn:other\"><Object><Key>a</Key></Object></Delete>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Remove><Object><Key>a</Key></Object></Remove>",
+	     S3XML_ERR_MALFORMED},
+	    {"", S3XML_ERR_MALFORMED},
+	    {"   ", S3XML_ERR_MALFORMED},
+	    {"not xml", S3XML_ERR_MALFORMED},
+	    {"<Delete><Object><Key>a</Key></Object></Delete><Delete/>",
+	     S3XML_ERR_MALFORMED},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct s3xml_delete *d = (struct s3xml_delete *)&cases[i];
 		int rc = dec_delete(cases[i].doc, &d);
-		ck_assert_msg(rc == cases[i].err, "case %zu: %d != %d", i, rc, cases[i].err);
-		ck_assert_ptr_eq(d, (struct s3xml_delete *)&cases[i]); /* untouched */
+		ck_assert_msg(rc == cases[i].err, "case %zu: %d != %d", i, rc,
+		              cases[i].err);
+		ck_assert_ptr_eq(
+		    d, (struct s3xml_delete *)&cases[i]); /* untouched */
 	}
 }
 END_TEST
@@ -202,15 +229,19 @@ END_TEST
 START_TEST(complete_valid)
 {
 	/* CompleteMultipartUpload request example plus checksums. */
-	const char *doc = "<CompleteMultipartUpload xmlns=\"" NS "\">\n"
-			  "  <Part>\n    <PartNumber>1</PartNumber>\n"
-			  "    <ETag>\"a54357aff0632cce46d942af68356b38\"</ETag>\n  </Part>\n"
-			  "  <Part><ETag>\"0c78aef83f66abc1fa1e8477f296d394\"</ETag>"
-			  "<PartNumber> 0003 </PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32>"
-			  "<ChecksumSHA256>x/y=</ChecksumSHA256><Extra/></Part>\n"
-			  "  <Part><PartNumber>2</PartNumber><ETag>acbd18db4cc2f85cedef654fccc4a4d8</ETag>"
-			  "<ChecksumCRC64NVME>c</ChecksumCRC64NVME></Part>\n"
-			  "</CompleteMultipartUpload>";
+	const char *doc =
+	    "<CompleteMultipartUpload xmlns=\"" NS "\">\n"
+	    "  <Part>\n    <PartNumber>1</PartNumber>\n"
+	    "    <ETag>\"a54357aff0632cce46d942af68356b38\"</ETag>\n  </Part>\n"
+	    "  <Part><ETag>\"0c78aef83f66abc1fa1e8477f296d394\"</ETag>"
+	    "<PartNumber> 0003 "
+	    "</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32>"
+	    "<ChecksumSHA256>x/y=</ChecksumSHA256><Extra/></Part>\n"
+	    "  "
+	    "<Part><PartNumber>2</"
+	    "PartNumber><ETag>acbd18db4cc2f85cedef654fccc4a4d8</ETag>"
+	    "<ChecksumCRC64NVME>c</ChecksumCRC64NVME></Part>\n"
+	    "</CompleteMultipartUpload>";
 	struct s3xml_complete *c = NULL;
 	ck_assert_int_eq(dec_complete(doc, &c), 0);
 	ck_assert_uint_eq(c->part_count, 3);
@@ -218,9 +249,11 @@ START_TEST(complete_valid)
 	ck_assert_uint_eq(c->parts[0].part_number, 1);
 	ck_assert_uint_eq(c->parts[1].part_number, 3);
 	ck_assert_uint_eq(c->parts[2].part_number, 2);
-	ck_assert_str_eq(c->parts[0].etag, "\"a54357aff0632cce46d942af68356b38\"");
+	ck_assert_str_eq(c->parts[0].etag,
+	                 "\"a54357aff0632cce46d942af68356b38\"");
 	ck_assert_str_eq(c->parts[2].etag, "acbd18db4cc2f85cedef654fccc4a4d8");
-	ck_assert_str_eq(c->parts[1].checksum[S3XML_CHECKSUM_CRC32], "AAAAAA==");
+	ck_assert_str_eq(c->parts[1].checksum[S3XML_CHECKSUM_CRC32],
+	                 "AAAAAA==");
 	ck_assert_str_eq(c->parts[1].checksum[S3XML_CHECKSUM_SHA256], "x/y=");
 	ck_assert_ptr_null(c->parts[1].checksum[S3XML_CHECKSUM_CRC32C]);
 	ck_assert_str_eq(c->parts[2].checksum[S3XML_CHECKSUM_CRC64NVME], "c");
@@ -235,42 +268,58 @@ START_TEST(complete_invalid)
 		const char *part;
 		int err;
 	} cases[] = {
-		{"<Part><PartNumber>abc</PartNumber><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>0</PartNumber><ETag>e</ETag></Part>", S3XML_ERR_PART_NUMBER},
-		{"<Part><PartNumber>10001</PartNumber><ETag>e</ETag></Part>", S3XML_ERR_PART_NUMBER},
-		{"<Part><PartNumber>99999999999999999999999</PartNumber><ETag>e</ETag></Part>",
-		 S3XML_ERR_PART_NUMBER},
-		{"<Part><PartNumber>-1</PartNumber><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>1.5</PartNumber><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber></PartNumber><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>1</PartNumber></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>1</PartNumber><ETag></ETag></Part>", S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>1</PartNumber><PartNumber>2</PartNumber><ETag>e</ETag></Part>",
-		 S3XML_ERR_MALFORMED},
-		{"<Part><PartNumber>1</PartNumber><ETag>e</ETag><ChecksumCRC32>a</ChecksumCRC32>"
-		 "<ChecksumCRC32>b</ChecksumCRC32></Part>",
-		 S3XML_ERR_MALFORMED},
-		{"", S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>abc</PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>0</PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_PART_NUMBER},
+	    {"<Part><PartNumber>10001</PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_PART_NUMBER},
+	    {"<Part><PartNumber>99999999999999999999999</PartNumber><ETag>e</"
+	     "ETag></Part>",
+	     S3XML_ERR_PART_NUMBER},
+	    {"<Part><PartNumber>-1</PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>1.5</PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber></PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>1</PartNumber></Part>", S3XML_ERR_MALFORMED},
+	    {"<Part><ETag>e</ETag></Part>", S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>1</PartNumber><ETag></ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>1</PartNumber><PartNumber>2</"
+	     "PartNumber><ETag>e</ETag></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"<Part><PartNumber>1</PartNumber><ETag>e</ETag><ChecksumCRC32>a</"
+	     "ChecksumCRC32>"
+	     "<ChecksumCRC32>b</ChecksumCRC32></Part>",
+	     S3XML_ERR_MALFORMED},
+	    {"", S3XML_ERR_MALFORMED},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char doc[512];
-		snprintf(doc, sizeof(doc), "<CompleteMultipartUpload>%s</CompleteMultipartUpload>",
-			 cases[i].part);
+		snprintf(
+		    doc, sizeof(doc),
+		    "<CompleteMultipartUpload>%s</CompleteMultipartUpload>",
+		    cases[i].part);
 		struct s3xml_complete *c = NULL;
 		int rc = dec_complete(doc, &c);
-		ck_assert_msg(rc == cases[i].err, "case %zu: %d != %d", i, rc, cases[i].err);
+		ck_assert_msg(rc == cases[i].err, "case %zu: %d != %d", i, rc,
+		              cases[i].err);
 		ck_assert_ptr_null(c);
 	}
 	struct s3xml_complete *c = NULL;
-	ck_assert_int_eq(dec_complete("<CompleteMultipartUpload/>", &c), S3XML_ERR_MALFORMED);
+	ck_assert_int_eq(dec_complete("<CompleteMultipartUpload/>", &c),
+	                 S3XML_ERR_MALFORMED);
 	/* 10000 parts pass, 10001 do not. */
 	struct sb b = {0};
 	sb_add(&b, "<CompleteMultipartUpload>");
 	for (int i = 1; i <= 10001; i++) {
 		char p[96];
-		snprintf(p, sizeof(p), "<Part><PartNumber>%d</PartNumber><ETag>\"e\"</ETag></Part>",
-			 i > 10000 ? 1 : i);
+		snprintf(p, sizeof(p),
+		         "<Part><PartNumber>%d</PartNumber><ETag>\"e\"</ETag></"
+		         "Part>",
+		         i > 10000 ? 1 : i);
 		sb_add(&b, p);
 		if (i == 10000) {
 			struct sb ok = {0};
@@ -301,28 +350,39 @@ START_TEST(create_bucket)
 	ck_assert_int_eq(s3xml_decode_create_bucket(" \r\n", 3, 0, &c), 0);
 	ck_assert_ptr_null(c->location_constraint);
 	s3xml_create_bucket_free(c);
-	const char *doc = "<CreateBucketConfiguration xmlns=\"" NS "\">\n"
-			  "   <LocationConstraint>eu-west-1</LocationConstraint>\n"
-			  "</CreateBucketConfiguration >\n";
-	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c), 0);
+	const char *doc =
+	    "<CreateBucketConfiguration xmlns=\"" NS "\">\n"
+	    "   <LocationConstraint>eu-west-1</LocationConstraint>\n"
+	    "</CreateBucketConfiguration >\n";
+	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c),
+	                 0);
 	ck_assert_str_eq(c->location_constraint, "eu-west-1");
 	s3xml_create_bucket_free(c);
-	doc = "<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>";
-	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c), 0);
+	doc = "<CreateBucketConfiguration><LocationConstraint/></"
+	      "CreateBucketConfiguration>";
+	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c),
+	                 0);
 	ck_assert_ptr_null(c->location_constraint);
 	s3xml_create_bucket_free(c);
-	doc = "<CreateBucketConfiguration><Bucket><Type>Directory</Type></Bucket>"
-	      "</CreateBucketConfiguration>";
-	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c), 0);
+	doc =
+	    "<CreateBucketConfiguration><Bucket><Type>Directory</Type></Bucket>"
+	    "</CreateBucketConfiguration>";
+	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c),
+	                 0);
 	ck_assert_ptr_null(c->location_constraint);
 	s3xml_create_bucket_free(c);
 	c = NULL;
-	doc = "<CreateBucketConfiguration><LocationConstraint>a</LocationConstraint>"
-	      "<LocationConstraint>b</LocationConstraint></CreateBucketConfiguration>";
-	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c), S3XML_ERR_MALFORMED);
+	doc = "<CreateBucketConfiguration><LocationConstraint>a</"
+	      "LocationConstraint>"
+	      "<LocationConstraint>b</LocationConstraint></"
+	      "CreateBucketConfiguration>";
+	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c),
+	                 S3XML_ERR_MALFORMED);
 	doc = "<LocationConstraint>a</LocationConstraint>";
-	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c), S3XML_ERR_MALFORMED);
-	ck_assert_int_eq(s3xml_decode_create_bucket("  ", 2, 1, &c), S3XML_ERR_TOO_LARGE);
+	ck_assert_int_eq(s3xml_decode_create_bucket(doc, strlen(doc), 0, &c),
+	                 S3XML_ERR_MALFORMED);
+	ck_assert_int_eq(s3xml_decode_create_bucket("  ", 2, 1, &c),
+	                 S3XML_ERR_TOO_LARGE);
 	ck_assert_ptr_null(c);
 }
 END_TEST
@@ -330,8 +390,9 @@ END_TEST
 START_TEST(versioning)
 {
 	struct s3xml_versioning *v = NULL;
-	const char *doc = "<VersioningConfiguration xmlns=\"" NS "\"><Status>Suspended</Status>"
-			  "</VersioningConfiguration>";
+	const char *doc = "<VersioningConfiguration xmlns=\"" NS
+	                  "\"><Status>Suspended</Status>"
+	                  "</VersioningConfiguration>";
 	ck_assert_int_eq(s3xml_decode_versioning(doc, strlen(doc), 0, &v), 0);
 	ck_assert_int_eq(v->status, S3XML_VERSIONING_SUSPENDED);
 	ck_assert_int_eq(v->mfa_delete, S3XML_VERSIONING_UNSET);
@@ -347,16 +408,20 @@ START_TEST(versioning)
 	ck_assert_int_eq(v->status, S3XML_VERSIONING_UNSET);
 	s3xml_versioning_free(v);
 	v = NULL;
-	const char *bad[] = {
-		"<VersioningConfiguration><Status>enabled</Status></VersioningConfiguration>",
-		"<VersioningConfiguration><Status>Disabled</Status></VersioningConfiguration>",
-		"<VersioningConfiguration><MfaDelete>Suspended</MfaDelete></VersioningConfiguration>",
-		"<VersioningConfiguration><Status>Enabled</Status><Status>Enabled</Status>"
-		"</VersioningConfiguration>",
-		""};
+	const char *bad[] = {"<VersioningConfiguration><Status>enabled</"
+	                     "Status></VersioningConfiguration>",
+	                     "<VersioningConfiguration><Status>Disabled</"
+	                     "Status></VersioningConfiguration>",
+	                     "<VersioningConfiguration><MfaDelete>Suspended</"
+	                     "MfaDelete></VersioningConfiguration>",
+	                     "<VersioningConfiguration><Status>Enabled</"
+	                     "Status><Status>Enabled</Status>"
+	                     "</VersioningConfiguration>",
+	                     ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_int_eq(s3xml_decode_versioning(bad[i], strlen(bad[i]), 0, &v),
-				 S3XML_ERR_MALFORMED);
+		ck_assert_int_eq(
+		    s3xml_decode_versioning(bad[i], strlen(bad[i]), 0, &v),
+		    S3XML_ERR_MALFORMED);
 	ck_assert_ptr_null(v);
 }
 END_TEST
@@ -364,29 +429,38 @@ END_TEST
 START_TEST(doctype_rejected)
 {
 	const char *docs[] = {
-		/* Billion laughs (10^9 expansions if anything expanded). */
-		"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
-		"<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
-		"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"
-		"<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">"
-		"<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">"
-		"<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">"
-		"<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">"
-		"<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">"
-		"<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">]>"
-		"<Delete><Object><Key>&lol9;</Key></Object></Delete>",
-		/* XXE: external entity to a local file, and over the network. */
-		"<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
-		"<Delete><Object><Key>&xxe;</Key></Object></Delete>",
-		"<!DOCTYPE d [<!ENTITY xxe SYSTEM \"http://127.0.0.1:1/x\">]>"
-		"<Delete><Object><Key>&xxe;</Key></Object></Delete>",
-		/* Parameter entity and an external DTD. */
-		"<!DOCTYPE d [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>"
-		"<Delete><Object><Key>a</Key></Object></Delete>",
-		"<!DOCTYPE Delete SYSTEM \"file:///etc/passwd\">"
-		"<Delete><Object><Key>a</Key></Object></Delete>",
-		/* Even a harmless DOCTYPE. */
-		"<!DOCTYPE Delete><Delete><Object><Key>a</Key></Object></Delete>",
+	    /* Billion laughs (10^9 expansions if anything expanded). */
+	    "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+	    "<!ENTITY lol2 "
+	    "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
+	    "<!ENTITY lol3 "
+	    "\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"
+	    "<!ENTITY lol4 "
+	    "\"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">"
+	    "<!ENTITY lol5 "
+	    "\"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">"
+	    "<!ENTITY lol6 "
+	    "\"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">"
+	    "<!ENTITY lol7 "
+	    "\"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">"
+	    "<!ENTITY lol8 "
+	    "\"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">"
+	    "<!ENTITY lol9 "
+	    "\"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">]"
+	    ">"
+	    "<Delete><Object><Key>&lol9;</Key></Object></Delete>",
+	    /* XXE: external entity to a local file, and over the network. */
+	    "<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+	    "<Delete><Object><Key>&xxe;</Key></Object></Delete>",
+	    "<!DOCTYPE d [<!ENTITY xxe SYSTEM \"http://127.0.0.1:1/x\">]>"
+	    "<Delete><Object><Key>&xxe;</Key></Object></Delete>",
+	    /* Parameter entity and an external DTD. */
+	    "<!DOCTYPE d [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>"
+	    "<Delete><Object><Key>a</Key></Object></Delete>",
+	    "<!DOCTYPE Delete SYSTEM \"file:///etc/passwd\">"
+	    "<Delete><Object><Key>a</Key></Object></Delete>",
+	    /* Even a harmless DOCTYPE. */
+	    "<!DOCTYPE Delete><Delete><Object><Key>a</Key></Object></Delete>",
 	};
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		struct s3xml_delete *d = NULL;
@@ -395,8 +469,10 @@ START_TEST(doctype_rejected)
 		ck_assert_ptr_null(d);
 	}
 	struct s3xml_complete *c = NULL;
-	const char *cdoc = "<!DOCTYPE x [<!ENTITY e \"1\">]><CompleteMultipartUpload><Part>"
-			   "<PartNumber>&e;</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>";
+	const char *cdoc =
+	    "<!DOCTYPE x [<!ENTITY e \"1\">]><CompleteMultipartUpload><Part>"
+	    "<PartNumber>&e;</PartNumber><ETag>e</ETag></Part></"
+	    "CompleteMultipartUpload>";
 	ck_assert_int_eq(dec_complete(cdoc, &c), S3XML_ERR_DTD);
 }
 END_TEST
@@ -448,7 +524,8 @@ START_TEST(size_and_count_limits)
 	ck_assert_int_eq(s3xml_decode_delete(doc, n, n, &d), 0);
 	s3xml_delete_free(d);
 	d = NULL;
-	ck_assert_int_eq(s3xml_decode_delete(doc, n, n - 1, &d), S3XML_ERR_TOO_LARGE);
+	ck_assert_int_eq(s3xml_decode_delete(doc, n, n - 1, &d),
+	                 S3XML_ERR_TOO_LARGE);
 	ck_assert_ptr_null(d);
 	/* The default limit: one byte over 2 MiB (padding with spaces). */
 	size_t big = S3XML_BODY_BYTES_MAX + 1;
@@ -456,7 +533,8 @@ START_TEST(size_and_count_limits)
 	ck_assert_ptr_nonnull(s);
 	memset(s, ' ', big);
 	memcpy(s, doc, n);
-	ck_assert_int_eq(s3xml_decode_delete(s, big, 0, &d), S3XML_ERR_TOO_LARGE);
+	ck_assert_int_eq(s3xml_decode_delete(s, big, 0, &d),
+	                 S3XML_ERR_TOO_LARGE);
 	ck_assert_int_eq(s3xml_decode_delete(s, big - 1, 0, &d), 0);
 	s3xml_delete_free(d);
 	d = NULL;
@@ -487,15 +565,33 @@ START_TEST(escape_roundtrip)
 {
 	struct test_rng r;
 	test_rng_init(&r, test_seed());
-	static const char *pieces[] = {"a", " ", "&", "<", ">", "\"", "'", "\r", "\n", "\t",
-				       "\r\n", "]]>", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-				       "%", "+", "/", ";", "&amp;"};
+	static const char *pieces[] = {"a",
+	                               " ",
+	                               "&",
+	                               "<",
+	                               ">",
+	                               "\"",
+	                               "'",
+	                               "\r",
+	                               "\n",
+	                               "\t",
+	                               "\r\n",
+	                               "]]>",
+	                               "\xc3\xa9",
+	                               "\xe2\x82\xac",
+	                               "\xf0\x9f\x98\x80",
+	                               "%",
+	                               "+",
+	                               "/",
+	                               ";",
+	                               "&amp;"};
 	for (int iter = 0; iter < 500; iter++) {
 		char key[256];
 		size_t len = 0;
 		size_t parts = 1 + test_rng_below(&r, 20);
 		for (size_t i = 0; i < parts; i++) {
-			const char *p = pieces[test_rng_below(&r, sizeof(pieces) / sizeof(pieces[0]))];
+			const char *p = pieces[test_rng_below(
+			    &r, sizeof(pieces) / sizeof(pieces[0]))];
 			memcpy(key + len, p, strlen(p));
 			len += strlen(p);
 		}
@@ -520,12 +616,16 @@ END_TEST
 START_TEST(mutation_smoke)
 {
 	static const char *seeds[] = {
-		"<Delete><Object><Key>a</Key><VersionId>v</VersionId></Object><Quiet>true</Quiet></Delete>",
-		"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag></Part>"
-		"</CompleteMultipartUpload>",
-		"<CreateBucketConfiguration><LocationConstraint>eu</LocationConstraint>"
-		"</CreateBucketConfiguration>",
-		"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"};
+	    "<Delete><Object><Key>a</Key><VersionId>v</VersionId></"
+	    "Object><Quiet>true</Quiet></Delete>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</"
+	    "PartNumber><ETag>\"e\"</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<CreateBucketConfiguration><LocationConstraint>eu</"
+	    "LocationConstraint>"
+	    "</CreateBucketConfiguration>",
+	    "<VersioningConfiguration><Status>Enabled</Status></"
+	    "VersioningConfiguration>"};
 	struct test_rng r;
 	test_rng_init(&r, test_seed() ^ 0x5eed);
 	for (int iter = 0; iter < 4000; iter++) {
@@ -542,20 +642,33 @@ START_TEST(mutation_smoke)
 		int rc;
 		void *out = NULL;
 		switch (iter % 4) {
-		case 0: rc = s3xml_decode_delete(buf, len, 0, (struct s3xml_delete **)&out);
-			if (rc == 0) s3xml_delete_free(out);
+		case 0:
+			rc = s3xml_decode_delete(buf, len, 0,
+			                         (struct s3xml_delete **)&out);
+			if (rc == 0)
+				s3xml_delete_free(out);
 			break;
-		case 1: rc = s3xml_decode_complete(buf, len, 0, (struct s3xml_complete **)&out);
-			if (rc == 0) s3xml_complete_free(out);
+		case 1:
+			rc = s3xml_decode_complete(
+			    buf, len, 0, (struct s3xml_complete **)&out);
+			if (rc == 0)
+				s3xml_complete_free(out);
 			break;
-		case 2: rc = s3xml_decode_create_bucket(buf, len, 0, (struct s3xml_create_bucket **)&out);
-			if (rc == 0) s3xml_create_bucket_free(out);
+		case 2:
+			rc = s3xml_decode_create_bucket(
+			    buf, len, 0, (struct s3xml_create_bucket **)&out);
+			if (rc == 0)
+				s3xml_create_bucket_free(out);
 			break;
-		default: rc = s3xml_decode_versioning(buf, len, 0, (struct s3xml_versioning **)&out);
-			if (rc == 0) s3xml_versioning_free(out);
+		default:
+			rc = s3xml_decode_versioning(
+			    buf, len, 0, (struct s3xml_versioning **)&out);
+			if (rc == 0)
+				s3xml_versioning_free(out);
 			break;
 		}
-		ck_assert(rc == 0 || (rc <= S3XML_ERR_MALFORMED && rc >= S3XML_ERR_ENCODING));
+		ck_assert(rc == 0 || (rc <= S3XML_ERR_MALFORMED &&
+		                      rc >= S3XML_ERR_ENCODING));
 		ck_assert(rc == 0 || out == NULL);
 	}
 }
@@ -569,17 +682,20 @@ static void *decode_worker(void *arg)
 	for (int i = 0; i < 300; i++) {
 		char doc[160];
 		snprintf(doc, sizeof(doc),
-			 "<Delete><Object><Key>t%u-%d</Key></Object><Quiet>%s</Quiet></Delete>",
-			 (unsigned)id, i, i % 2 ? "true" : "false");
+		         "<Delete><Object><Key>t%u-%d</Key></Object><Quiet>%s</"
+		         "Quiet></Delete>",
+		         (unsigned)id, i, i % 2 ? "true" : "false");
 		struct s3xml_delete *d = NULL;
 		if (dec_delete(doc, &d) != 0)
 			return (void *)1;
 		char want[32];
 		snprintf(want, sizeof(want), "t%u-%d", (unsigned)id, i);
-		bool ok = strcmp(d->objects[0].key, want) == 0 && d->quiet == (i % 2 == 1);
+		bool ok = strcmp(d->objects[0].key, want) == 0 &&
+		          d->quiet == (i % 2 == 1);
 		s3xml_delete_free(d);
 		struct s3xml_delete *bad = NULL;
-		if (!ok || dec_delete("<!DOCTYPE x><Delete/>", &bad) != S3XML_ERR_DTD)
+		if (!ok ||
+		    dec_delete("<!DOCTYPE x><Delete/>", &bad) != S3XML_ERR_DTD)
 			return (void *)1;
 	}
 	return NULL;
@@ -590,7 +706,8 @@ START_TEST(concurrent_decoders)
 	enum { THREADS = 4 };
 	pthread_t t[THREADS];
 	for (uintptr_t i = 0; i < THREADS; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, decode_worker, (void *)i), 0);
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, decode_worker, (void *)i), 0);
 	for (int i = 0; i < THREADS; i++) {
 		void *res = (void *)1;
 		ck_assert_int_eq(pthread_join(t[i], &res), 0);

@@ -44,8 +44,9 @@ void s3xml_create_bucket_free(struct s3xml_create_bucket *c)
 	free(c);
 }
 
-int s3xml_decode_create_bucket(const void *body, size_t len, size_t body_bytes_max,
-			       struct s3xml_create_bucket **out)
+int s3xml_decode_create_bucket(const void *body, size_t len,
+                               size_t body_bytes_max,
+                               struct s3xml_create_bucket **out)
 {
 	struct s3xml_create_bucket *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -57,7 +58,8 @@ int s3xml_decode_create_bucket(const void *body, size_t len, size_t body_bytes_m
 		return 0;
 	}
 	xmlDocPtr doc;
-	int rc = xp_parse(body, len, body_bytes_max, "CreateBucketConfiguration", &doc);
+	int rc = xp_parse(body, len, body_bytes_max,
+	                  "CreateBucketConfiguration", &doc);
 	if (rc != 0) {
 		free(c);
 		return rc;
@@ -66,10 +68,12 @@ int s3xml_decode_create_bucket(const void *body, size_t len, size_t body_bytes_m
 	rc = xp_container_check(root);
 	for (xmlNodePtr n = root->children; n != NULL && rc == 0; n = n->next) {
 		if (xp_is(n, "LocationConstraint"))
-			rc = take_text(n, S3XML_TEXT_BYTES_MAX, true, &c->location_constraint);
+			rc = take_text(n, S3XML_TEXT_BYTES_MAX, true,
+			               &c->location_constraint);
 	}
 	xmlFreeDoc(doc);
-	if (rc == 0 && c->location_constraint != NULL && c->location_constraint[0] == '\0') {
+	if (rc == 0 && c->location_constraint != NULL &&
+	    c->location_constraint[0] == '\0') {
 		free(c->location_constraint);
 		c->location_constraint = NULL;
 	}
@@ -109,14 +113,16 @@ static int parse_bool(const char *s, bool *v)
 static int delete_object(const xmlNode *n, struct s3xml_delete_object *o)
 {
 	int rc = xp_container_check(n);
-	for (const xmlNode *c = n->children; c != NULL && rc == 0; c = c->next) {
+	for (const xmlNode *c = n->children; c != NULL && rc == 0;
+	     c = c->next) {
 		if (xp_is(c, "Key")) {
 			/* Keys are taken verbatim: spaces are part of a key. */
 			rc = take_text(c, S3XML_KEY_BYTES_MAX, false, &o->key);
 			if (rc == S3XML_ERR_LIMIT)
 				rc = S3XML_ERR_KEY_TOO_LONG;
 		} else if (xp_is(c, "VersionId")) {
-			rc = take_text(c, S3XML_TEXT_BYTES_MAX, true, &o->version_id);
+			rc = take_text(c, S3XML_TEXT_BYTES_MAX, true,
+			               &o->version_id);
 		}
 	}
 	if (rc == 0 && (o->key == NULL || o->key[0] == '\0'))
@@ -137,14 +143,16 @@ static int delete_walk(const xmlNode *root, struct s3xml_delete *d)
 	if (d->objects == NULL)
 		return -ENOMEM;
 	int rc = xp_container_check(root);
-	for (const xmlNode *n = root->children; n != NULL && rc == 0; n = n->next) {
+	for (const xmlNode *n = root->children; n != NULL && rc == 0;
+	     n = n->next) {
 		if (xp_is(n, "Object")) {
 			ASSERT(d->object_count < objects);
 			rc = delete_object(n, &d->objects[d->object_count++]);
 		} else if (xp_is(n, "Quiet")) {
 			char *q = NULL;
-			rc = quiet_seen ? S3XML_ERR_MALFORMED
-					: xp_text(n, S3XML_TEXT_BYTES_MAX, true, &q);
+			rc = quiet_seen
+			         ? S3XML_ERR_MALFORMED
+			         : xp_text(n, S3XML_TEXT_BYTES_MAX, true, &q);
 			if (rc == 0)
 				rc = parse_bool(q, &d->quiet);
 			free(q);
@@ -155,7 +163,7 @@ static int delete_walk(const xmlNode *root, struct s3xml_delete *d)
 }
 
 int s3xml_decode_delete(const void *body, size_t len, size_t body_bytes_max,
-			struct s3xml_delete **out)
+                        struct s3xml_delete **out)
 {
 	xmlDocPtr doc;
 	int rc = xp_parse(body, len, body_bytes_max, "Delete", &doc);
@@ -208,15 +216,18 @@ static int parse_part_number(const char *s, uint32_t *v)
 	return 0;
 }
 
-static int complete_checksum(const xmlNode *c, struct s3xml_complete_part *p, bool *matched)
+static int complete_checksum(const xmlNode *c, struct s3xml_complete_part *p,
+                             bool *matched)
 {
 	*matched = false;
 	for (int k = 0; k < S3XML_CHECKSUM_COUNT; k++) {
 		char name[32];
-		snprintf(name, sizeof(name), "Checksum%s", s3xml_checksum_name(k));
+		snprintf(name, sizeof(name), "Checksum%s",
+		         s3xml_checksum_name(k));
 		if (xp_is(c, name)) {
 			*matched = true;
-			return take_text(c, S3XML_TEXT_BYTES_MAX, true, &p->checksum[k]);
+			return take_text(c, S3XML_TEXT_BYTES_MAX, true,
+			                 &p->checksum[k]);
 		}
 	}
 	return 0;
@@ -226,7 +237,8 @@ static int complete_part(const xmlNode *n, struct s3xml_complete_part *p)
 {
 	char *num = NULL;
 	int rc = xp_container_check(n);
-	for (const xmlNode *c = n->children; c != NULL && rc == 0; c = c->next) {
+	for (const xmlNode *c = n->children; c != NULL && rc == 0;
+	     c = c->next) {
 		bool matched;
 		if (xp_is(c, "PartNumber"))
 			rc = take_text(c, S3XML_TEXT_BYTES_MAX, true, &num);
@@ -255,7 +267,8 @@ static int complete_walk(const xmlNode *root, struct s3xml_complete *c)
 	if (c->parts == NULL)
 		return -ENOMEM;
 	int rc = xp_container_check(root);
-	for (const xmlNode *n = root->children; n != NULL && rc == 0; n = n->next) {
+	for (const xmlNode *n = root->children; n != NULL && rc == 0;
+	     n = n->next) {
 		if (xp_is(n, "Part")) {
 			ASSERT(c->part_count < parts);
 			rc = complete_part(n, &c->parts[c->part_count++]);
@@ -265,10 +278,11 @@ static int complete_walk(const xmlNode *root, struct s3xml_complete *c)
 }
 
 int s3xml_decode_complete(const void *body, size_t len, size_t body_bytes_max,
-			  struct s3xml_complete **out)
+                          struct s3xml_complete **out)
 {
 	xmlDocPtr doc;
-	int rc = xp_parse(body, len, body_bytes_max, "CompleteMultipartUpload", &doc);
+	int rc = xp_parse(body, len, body_bytes_max, "CompleteMultipartUpload",
+	                  &doc);
 	if (rc != 0)
 		return rc;
 	struct s3xml_complete *c = calloc(1, sizeof(*c));
@@ -290,7 +304,8 @@ void s3xml_versioning_free(struct s3xml_versioning *v)
 }
 
 /* Values are case-sensitive, as in S3's request syntax. */
-static int versioning_value(const xmlNode *n, bool mfa, enum s3xml_versioning_value *v)
+static int versioning_value(const xmlNode *n, bool mfa,
+                            enum s3xml_versioning_value *v)
 {
 	if (*v != S3XML_VERSIONING_UNSET)
 		return S3XML_ERR_MALFORMED;
@@ -311,13 +326,15 @@ static int versioning_value(const xmlNode *n, bool mfa, enum s3xml_versioning_va
 }
 
 int s3xml_decode_versioning(const void *body, size_t len, size_t body_bytes_max,
-			    struct s3xml_versioning **out)
+                            struct s3xml_versioning **out)
 {
 	xmlDocPtr doc;
-	int rc = xp_parse(body, len, body_bytes_max, "VersioningConfiguration", &doc);
+	int rc = xp_parse(body, len, body_bytes_max, "VersioningConfiguration",
+	                  &doc);
 	if (rc != 0)
 		return rc;
-	struct s3xml_versioning v = {S3XML_VERSIONING_UNSET, S3XML_VERSIONING_UNSET};
+	struct s3xml_versioning v = {S3XML_VERSIONING_UNSET,
+	                             S3XML_VERSIONING_UNSET};
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	rc = xp_container_check(root);
 	for (xmlNodePtr n = root->children; n != NULL && rc == 0; n = n->next) {

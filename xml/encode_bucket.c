@@ -10,7 +10,8 @@
 #include "xml/s3xml.h"
 #include "xml/writer.h"
 
-int s3xml_encode_error(const struct s3xml_error *e, char **body, size_t *body_len)
+int s3xml_encode_error(const struct s3xml_error *e, char **body,
+                       size_t *body_len)
 {
 	ASSERT(e != NULL && e->code != NULL && e->message != NULL);
 	ASSERT(e->extra_count == 0 || e->extra != NULL);
@@ -28,8 +29,9 @@ int s3xml_encode_error(const struct s3xml_error *e, char **body, size_t *body_le
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_list_buckets(const struct s3xml_owner *owner, const struct s3xml_bucket *buckets,
-			      size_t count, char **body, size_t *body_len)
+int s3xml_encode_list_buckets(const struct s3xml_owner *owner,
+                              const struct s3xml_bucket *buckets, size_t count,
+                              char **body, size_t *body_len)
 {
 	ASSERT(owner != NULL && (count == 0 || buckets != NULL));
 	struct xw w;
@@ -54,7 +56,8 @@ int s3xml_encode_location(const char *region, char **body, size_t *body_len)
 	xw_init(&w, 256);
 	/* GetBucketLocation: "Buckets in Region us-east-1 have a
 	 * LocationConstraint of null", sent as an empty element. */
-	if (region == NULL || region[0] == '\0' || strcmp(region, "us-east-1") == 0) {
+	if (region == NULL || region[0] == '\0' ||
+	    strcmp(region, "us-east-1") == 0) {
 		xw_str(&w, "<LocationConstraint xmlns=\"" S3XML_NS "\"/>");
 	} else {
 		xw_open_root(&w, "LocationConstraint", true);

@@ -34,7 +34,7 @@ static bool has_delimiter(const struct s3xml_list *l)
 
 /* Key, LastModified, ETag, ChecksumAlgorithm?, Size, Owner?, StorageClass. */
 static void object_fields(struct xw *w, const struct s3xml_object *o,
-			  const struct s3xml_owner *owner)
+                          const struct s3xml_owner *owner)
 {
 	xw_elem_time(w, "LastModified", o->last_modified_ms);
 	xw_elem(w, "ETag", o->etag);
@@ -42,10 +42,12 @@ static void object_fields(struct xw *w, const struct s3xml_object *o,
 	xw_elem_u64(w, "Size", o->size);
 	if (owner != NULL)
 		xw_owner(w, "Owner", owner);
-	xw_elem(w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
+	xw_elem(w, "StorageClass",
+	        o->storage_class ? o->storage_class : "STANDARD");
 }
 
-static void contents(struct xw *w, const struct s3xml_list *l, const struct s3xml_owner *owner)
+static void contents(struct xw *w, const struct s3xml_list *l,
+                     const struct s3xml_owner *owner)
 {
 	for (size_t i = 0; i < l->object_count; i++) {
 		const struct s3xml_object *o = &l->objects[i];
@@ -56,7 +58,8 @@ static void contents(struct xw *w, const struct s3xml_list *l, const struct s3xm
 	}
 }
 
-static void common_prefixes(struct xw *w, const char *const *p, size_t n, bool url)
+static void common_prefixes(struct xw *w, const char *const *p, size_t n,
+                            bool url)
 {
 	for (size_t i = 0; i < n; i++) {
 		xw_open(w, "CommonPrefixes");
@@ -75,7 +78,8 @@ static void header_tail(struct xw *w, const struct s3xml_list *l)
 	xw_elem_bool(w, "IsTruncated", l->is_truncated);
 }
 
-int s3xml_encode_list_objects_v2(const struct s3xml_list *l, char **body, size_t *body_len)
+int s3xml_encode_list_objects_v2(const struct s3xml_list *l, char **body,
+                                 size_t *body_len)
 {
 	list_check(l);
 	struct xw w;
@@ -89,16 +93,19 @@ int s3xml_encode_list_objects_v2(const struct s3xml_list *l, char **body, size_t
 		xw_elem_key(&w, "StartAfter", l->start_after, l->encoding_url);
 	/* KeyCount counts Contents and CommonPrefixes alike (each rolled-up
 	 * prefix is one return against MaxKeys). */
-	xw_elem_u64(&w, "KeyCount", (uint64_t)(l->object_count + l->common_prefix_count));
+	xw_elem_u64(&w, "KeyCount",
+	            (uint64_t)(l->object_count + l->common_prefix_count));
 	xw_elem_u64(&w, "MaxKeys", l->max_keys);
 	header_tail(&w, l);
 	contents(&w, l, l->fetch_owner ? l->owner : NULL);
-	common_prefixes(&w, l->common_prefixes, l->common_prefix_count, l->encoding_url);
+	common_prefixes(&w, l->common_prefixes, l->common_prefix_count,
+	                l->encoding_url);
 	xw_close(&w, "ListBucketResult");
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_list_objects_v1(const struct s3xml_list *l, char **body, size_t *body_len)
+int s3xml_encode_list_objects_v1(const struct s3xml_list *l, char **body,
+                                 size_t *body_len)
 {
 	list_check(l);
 	struct xw w;
@@ -112,12 +119,14 @@ int s3xml_encode_list_objects_v1(const struct s3xml_list *l, char **body, size_t
 	xw_elem_u64(&w, "MaxKeys", l->max_keys);
 	header_tail(&w, l);
 	contents(&w, l, l->owner);
-	common_prefixes(&w, l->common_prefixes, l->common_prefix_count, l->encoding_url);
+	common_prefixes(&w, l->common_prefixes, l->common_prefix_count,
+	                l->encoding_url);
 	xw_close(&w, "ListBucketResult");
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_list_versions(const struct s3xml_list *l, char **body, size_t *body_len)
+int s3xml_encode_list_versions(const struct s3xml_list *l, char **body,
+                               size_t *body_len)
 {
 	list_check(l);
 	struct xw w;
@@ -128,7 +137,8 @@ int s3xml_encode_list_versions(const struct s3xml_list *l, char **body, size_t *
 	xw_elem_key(&w, "KeyMarker", l->key_marker, l->encoding_url);
 	xw_elem(&w, "VersionIdMarker", l->version_id_marker);
 	if (l->next_key_marker != NULL)
-		xw_elem_key(&w, "NextKeyMarker", l->next_key_marker, l->encoding_url);
+		xw_elem_key(&w, "NextKeyMarker", l->next_key_marker,
+		            l->encoding_url);
 	xw_elem_opt(&w, "NextVersionIdMarker", l->next_version_id_marker);
 	xw_elem_u64(&w, "MaxKeys", l->max_keys);
 	header_tail(&w, l);
@@ -143,7 +153,8 @@ int s3xml_encode_list_versions(const struct s3xml_list *l, char **body, size_t *
 		object_fields(&w, o, l->owner);
 		xw_close(&w, "Version");
 	}
-	common_prefixes(&w, l->common_prefixes, l->common_prefix_count, l->encoding_url);
+	common_prefixes(&w, l->common_prefixes, l->common_prefix_count,
+	                l->encoding_url);
 	xw_close(&w, "ListVersionsResult");
 	return xw_finish(&w, body, body_len);
 }

@@ -9,8 +9,9 @@
 #include "xml/s3xml.h"
 #include "xml/writer.h"
 
-int s3xml_encode_initiate_upload(const char *bucket, const char *key, const char *upload_id,
-				 char **body, size_t *body_len)
+int s3xml_encode_initiate_upload(const char *bucket, const char *key,
+                                 const char *upload_id, char **body,
+                                 size_t *body_len)
 {
 	ASSERT(bucket != NULL && key != NULL && upload_id != NULL);
 	struct xw w;
@@ -23,10 +24,11 @@ int s3xml_encode_initiate_upload(const char *bucket, const char *key, const char
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_complete_upload(const struct s3xml_complete_result *r, char **body,
-				 size_t *body_len)
+int s3xml_encode_complete_upload(const struct s3xml_complete_result *r,
+                                 char **body, size_t *body_len)
 {
-	ASSERT(r != NULL && r->bucket != NULL && r->key != NULL && r->etag != NULL);
+	ASSERT(r != NULL && r->bucket != NULL && r->key != NULL &&
+	       r->etag != NULL);
 	struct xw w;
 	xw_init(&w, 768);
 	xw_open_root(&w, "CompleteMultipartUploadResult", true);
@@ -38,16 +40,19 @@ int s3xml_encode_complete_upload(const struct s3xml_complete_result *r, char **b
 		if (r->checksum[i] == NULL)
 			continue;
 		char name[32];
-		snprintf(name, sizeof(name), "Checksum%s", s3xml_checksum_name(i));
+		snprintf(name, sizeof(name), "Checksum%s",
+		         s3xml_checksum_name(i));
 		xw_elem(&w, name, r->checksum[i]);
 	}
 	xw_close(&w, "CompleteMultipartUploadResult");
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body, size_t *body_len)
+int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body,
+                            size_t *body_len)
 {
-	ASSERT(l != NULL && l->bucket != NULL && l->key != NULL && l->upload_id != NULL);
+	ASSERT(l != NULL && l->bucket != NULL && l->key != NULL &&
+	       l->upload_id != NULL);
 	ASSERT(l->owner != NULL && (l->part_count == 0 || l->parts != NULL));
 	struct xw w;
 	xw_init(&w, 768 + l->part_count * 192);
@@ -57,7 +62,8 @@ int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body, size_
 	xw_elem(&w, "UploadId", l->upload_id);
 	xw_owner(&w, "Initiator", l->owner);
 	xw_owner(&w, "Owner", l->owner);
-	xw_elem(&w, "StorageClass", l->storage_class ? l->storage_class : "STANDARD");
+	xw_elem(&w, "StorageClass",
+	        l->storage_class ? l->storage_class : "STANDARD");
 	xw_elem_u64(&w, "PartNumberMarker", l->part_number_marker);
 	xw_elem_u64(&w, "NextPartNumberMarker", l->next_part_number_marker);
 	xw_elem_u64(&w, "MaxParts", l->max_parts);
@@ -75,7 +81,8 @@ int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body, size_
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_list_uploads(const struct s3xml_list_uploads *l, char **body, size_t *body_len)
+int s3xml_encode_list_uploads(const struct s3xml_list_uploads *l, char **body,
+                              size_t *body_len)
 {
 	ASSERT(l != NULL && l->bucket != NULL && l->owner != NULL);
 	ASSERT(l->upload_count == 0 || l->uploads != NULL);
@@ -105,7 +112,8 @@ int s3xml_encode_list_uploads(const struct s3xml_list_uploads *l, char **body, s
 		xw_elem(&w, "UploadId", u->upload_id);
 		xw_owner(&w, "Initiator", l->owner);
 		xw_owner(&w, "Owner", l->owner);
-		xw_elem(&w, "StorageClass", u->storage_class ? u->storage_class : "STANDARD");
+		xw_elem(&w, "StorageClass",
+		        u->storage_class ? u->storage_class : "STANDARD");
 		xw_elem_time(&w, "Initiated", u->initiated_ms);
 		xw_close(&w, "Upload");
 	}

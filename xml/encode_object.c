@@ -7,8 +7,8 @@
 #include "xml/s3xml.h"
 #include "xml/writer.h"
 
-static int copy_result(const char *root, const char *etag, int64_t ms, char **body,
-		       size_t *body_len)
+static int copy_result(const char *root, const char *etag, int64_t ms,
+                       char **body, size_t *body_len)
 {
 	ASSERT(etag != NULL);
 	struct xw w;
@@ -20,21 +20,25 @@ static int copy_result(const char *root, const char *etag, int64_t ms, char **bo
 	return xw_finish(&w, body, body_len);
 }
 
-int s3xml_encode_copy_object(const char *etag, int64_t last_modified_ms, char **body,
-			     size_t *body_len)
+int s3xml_encode_copy_object(const char *etag, int64_t last_modified_ms,
+                             char **body, size_t *body_len)
 {
-	return copy_result("CopyObjectResult", etag, last_modified_ms, body, body_len);
+	return copy_result("CopyObjectResult", etag, last_modified_ms, body,
+	                   body_len);
 }
 
-int s3xml_encode_copy_part(const char *etag, int64_t last_modified_ms, char **body,
-			   size_t *body_len)
+int s3xml_encode_copy_part(const char *etag, int64_t last_modified_ms,
+                           char **body, size_t *body_len)
 {
-	return copy_result("CopyPartResult", etag, last_modified_ms, body, body_len);
+	return copy_result("CopyPartResult", etag, last_modified_ms, body,
+	                   body_len);
 }
 
-int s3xml_encode_delete_result(const struct s3xml_deleted *deleted, size_t deleted_count,
-			       const struct s3xml_delete_error *errors, size_t error_count,
-			       char **body, size_t *body_len)
+int s3xml_encode_delete_result(const struct s3xml_deleted *deleted,
+                               size_t deleted_count,
+                               const struct s3xml_delete_error *errors,
+                               size_t error_count, char **body,
+                               size_t *body_len)
 {
 	ASSERT(deleted_count == 0 || deleted != NULL);
 	ASSERT(error_count == 0 || errors != NULL);

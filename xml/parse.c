@@ -54,14 +54,14 @@ static void xp_fail(void *ctx, int err)
 	xmlStopParser(ctxt);
 }
 
-static void xp_on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			  const xmlChar *system_id)
+static void xp_on_doctype(void *ctx, const xmlChar *name,
+                          const xmlChar *external_id, const xmlChar *system_id)
 {
 	xp_fail(ctx, S3XML_ERR_DTD);
 }
 
 static xmlParserInputPtr xp_on_resolve(void *ctx, const xmlChar *public_id,
-				       const xmlChar *system_id)
+                                       const xmlChar *system_id)
 {
 	/* Never load anything: unreachable once DOCTYPE is refused, kept
 	 * as a second wall. */
@@ -69,9 +69,11 @@ static xmlParserInputPtr xp_on_resolve(void *ctx, const xmlChar *public_id,
 	return NULL;
 }
 
-static void xp_on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-			const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-			int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+static void xp_on_start(void *ctx, const xmlChar *localname,
+                        const xmlChar *prefix, const xmlChar *uri,
+                        int nb_namespaces, const xmlChar **namespaces,
+                        int nb_attributes, int nb_defaulted,
+                        const xmlChar **attributes)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 	struct xp_state *st = ctxt->_private;
@@ -81,12 +83,13 @@ static void xp_on_start(void *ctx, const xmlChar *localname, const xmlChar *pref
 		xp_fail(ctx, S3XML_ERR_LIMIT);
 		return;
 	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-			      nb_attributes, nb_defaulted, attributes);
+	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces,
+	                      namespaces, nb_attributes, nb_defaulted,
+	                      attributes);
 }
 
-static void xp_on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-		      const xmlChar *uri)
+static void xp_on_end(void *ctx, const xmlChar *localname,
+                      const xmlChar *prefix, const xmlChar *uri)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 	struct xp_state *st = ctxt->_private;
@@ -138,14 +141,15 @@ static int xp_run(const void *body, size_t len, xmlDocPtr *doc)
 	xmlSetStructuredErrorFunc(NULL, xp_on_error);
 
 	struct xp_state st = {0};
-	xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+	xmlParserCtxtPtr ctxt =
+	    xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
 	if (ctxt == NULL)
 		return -ENOMEM;
 	ctxt->_private = &st;
 	/* No network, no entity substitution (XML_PARSE_NOENT is never set),
 	 * no DTD loading, no huge-document relaxation of libxml2's limits. */
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-					XML_PARSE_NOCDATA);
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
+	                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	xmlParseChunk(ctxt, body, (int)len, 1);
 	int rc = st.err;
 	if (rc == 0 && (!ctxt->wellFormed || ctxt->myDoc == NULL))
@@ -162,8 +166,8 @@ static int xp_run(const void *body, size_t len, xmlDocPtr *doc)
 	return rc;
 }
 
-int xp_parse(const void *body, size_t len, size_t body_bytes_max, const char *root_name,
-	     xmlDocPtr *doc)
+int xp_parse(const void *body, size_t len, size_t body_bytes_max,
+             const char *root_name, xmlDocPtr *doc)
 {
 	ASSERT(body != NULL || len == 0);
 	if (body_bytes_max == 0)
@@ -195,9 +199,11 @@ int xp_text(const xmlNode *n, size_t max_bytes, bool trim, char **out)
 {
 	size_t total = 0;
 	for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+		if (c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE) {
 			total += strlen((const char *)c->content);
-		} else if (c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE) {
+		} else if (c->type != XML_COMMENT_NODE &&
+		           c->type != XML_PI_NODE) {
 			return S3XML_ERR_MALFORMED;
 		}
 	}
@@ -206,7 +212,8 @@ int xp_text(const xmlNode *n, size_t max_bytes, bool trim, char **out)
 		return -ENOMEM;
 	size_t len = 0;
 	for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+		if (c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE) {
 			size_t k = strlen((const char *)c->content);
 			memcpy(s + len, c->content, k);
 			len += k;
@@ -235,7 +242,8 @@ int xp_text(const xmlNode *n, size_t max_bytes, bool trim, char **out)
 int xp_container_check(const xmlNode *n)
 {
 	for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
+		if (c->type != XML_TEXT_NODE &&
+		    c->type != XML_CDATA_SECTION_NODE)
 			continue;
 		for (const xmlChar *p = c->content; *p; p++)
 			if (!xp_space((char)*p))

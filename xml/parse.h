@@ -18,8 +18,8 @@
  * well-formed, and a root element other than root_name (in no namespace or
  * the S3 one).  On success *doc is the caller's, freed with xmlFreeDoc.
  */
-int xp_parse(const void *body, size_t len, size_t body_bytes_max, const char *root_name,
-	     xmlDocPtr *doc);
+int xp_parse(const void *body, size_t len, size_t body_bytes_max,
+             const char *root_name, xmlDocPtr *doc);
 
 /* True when n is an element called name in no namespace or S3's. */
 bool xp_is(const xmlNode *n, const char *name);

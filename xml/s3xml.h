@@ -48,27 +48,36 @@
 /* Errors: 0 or one of these (or -ENOMEM).  Comments name the S3 error code
  * the gateway should answer with (see s3xml_err_s3code). */
 enum s3xml_err {
-	S3XML_ERR_MALFORMED = -3001,   /* not well-formed, wrong root, missing or
-					  duplicate element, bad value: MalformedXML */
-	S3XML_ERR_DTD = -3002,         /* a DOCTYPE (DTD, entities, XXE): MalformedXML */
-	S3XML_ERR_TOO_LARGE = -3003,   /* body over the byte limit: MaxMessageLengthExceeded */
-	S3XML_ERR_LIMIT = -3004,       /* deeper than S3XML_DEPTH_MAX, more elements than
-					  S3XML_ELEMENTS_MAX, or a text over its limit: MalformedXML */
-	S3XML_ERR_TOO_MANY = -3005,    /* over 1000 objects to delete or 10000 parts: MalformedXML */
-	S3XML_ERR_KEY_TOO_LONG = -3006, /* a key over S3XML_KEY_BYTES_MAX: KeyTooLongError */
-	S3XML_ERR_PART_NUMBER = -3007, /* PartNumber an integer outside 1..10000: InvalidArgument */
-	S3XML_ERR_ENCODING = -3008,    /* encoder given invalid UTF-8 or a time outside
-					  years 0..9999: InternalError (a caller bug) */
+	S3XML_ERR_MALFORMED =
+	    -3001, /* not well-formed, wrong root, missing or
+	              duplicate element, bad value: MalformedXML */
+	S3XML_ERR_DTD =
+	    -3002, /* a DOCTYPE (DTD, entities, XXE): MalformedXML */
+	S3XML_ERR_TOO_LARGE =
+	    -3003, /* body over the byte limit: MaxMessageLengthExceeded */
+	S3XML_ERR_LIMIT = -3004, /* deeper than S3XML_DEPTH_MAX, more elements
+	                            than S3XML_ELEMENTS_MAX, or a text over its
+	                            limit: MalformedXML */
+	S3XML_ERR_TOO_MANY = -3005, /* over 1000 objects to delete or 10000
+	                               parts: MalformedXML */
+	S3XML_ERR_KEY_TOO_LONG =
+	    -3006, /* a key over S3XML_KEY_BYTES_MAX: KeyTooLongError */
+	S3XML_ERR_PART_NUMBER =
+	    -3007, /* PartNumber an integer outside 1..10000: InvalidArgument */
+	S3XML_ERR_ENCODING =
+	    -3008, /* encoder given invalid UTF-8 or a time outside
+	              years 0..9999: InternalError (a caller bug) */
 };
 
-#define S3XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"
-#define S3XML_BODY_BYTES_MAX (2u * 1024 * 1024) /* default request body limit */
-#define S3XML_DEPTH_MAX 32u         /* element nesting, root = 1 */
-#define S3XML_ELEMENTS_MAX 100000u  /* elements in one request document */
-#define S3XML_TEXT_BYTES_MAX 4096u  /* any text value other than a key */
-#define S3XML_KEY_BYTES_MAX 1024u   /* S3's object key limit, UTF-8 bytes */
+#define S3XML_NS             "http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3XML_BODY_BYTES_MAX (2u * 1024 * 1024) /* default request body limit  \
+	                                         */
+#define S3XML_DEPTH_MAX          32u            /* element nesting, root = 1 */
+#define S3XML_ELEMENTS_MAX       100000u /* elements in one request document */
+#define S3XML_TEXT_BYTES_MAX     4096u   /* any text value other than a key */
+#define S3XML_KEY_BYTES_MAX      1024u /* S3's object key limit, UTF-8 bytes */
 #define S3XML_DELETE_OBJECTS_MAX 1000u
-#define S3XML_PARTS_MAX 10000u
+#define S3XML_PARTS_MAX          10000u
 
 /* A message for logs; static storage, never NULL. */
 const char *s3xml_strerror(int err);
@@ -136,15 +145,17 @@ struct s3xml_error {
 	const struct s3xml_error_field *extra;
 	size_t extra_count;
 };
-int s3xml_encode_error(const struct s3xml_error *e, char **body, size_t *body_len);
+int s3xml_encode_error(const struct s3xml_error *e, char **body,
+                       size_t *body_len);
 
 /* ListAllMyBucketsResult. */
 struct s3xml_bucket {
 	const char *name;
 	int64_t created_ms;
 };
-int s3xml_encode_list_buckets(const struct s3xml_owner *owner, const struct s3xml_bucket *buckets,
-			      size_t count, char **body, size_t *body_len);
+int s3xml_encode_list_buckets(const struct s3xml_owner *owner,
+                              const struct s3xml_bucket *buckets, size_t count,
+                              char **body, size_t *body_len);
 
 /* LocationConstraint: an empty element when region is NULL, "" or
  * "us-east-1" (S3's answer for us-east-1), else the region. */
@@ -156,7 +167,7 @@ int s3xml_encode_versioning(char **body, size_t *body_len);
 struct s3xml_object {
 	const char *key;
 	int64_t last_modified_ms;
-	const char *etag;               /* as stored, with its quotes */
+	const char *etag; /* as stored, with its quotes */
 	uint64_t size;
 	const char *storage_class;      /* NULL: "STANDARD" */
 	const char *checksum_algorithm; /* NULL: no <ChecksumAlgorithm> */
@@ -197,14 +208,18 @@ struct s3xml_list {
 	const char *const *common_prefixes;
 	size_t common_prefix_count;
 };
-int s3xml_encode_list_objects_v2(const struct s3xml_list *l, char **body, size_t *body_len);
-int s3xml_encode_list_objects_v1(const struct s3xml_list *l, char **body, size_t *body_len);
+int s3xml_encode_list_objects_v2(const struct s3xml_list *l, char **body,
+                                 size_t *body_len);
+int s3xml_encode_list_objects_v1(const struct s3xml_list *l, char **body,
+                                 size_t *body_len);
 /* Every object as its only, latest version: VersionId null, IsLatest true. */
-int s3xml_encode_list_versions(const struct s3xml_list *l, char **body, size_t *body_len);
+int s3xml_encode_list_versions(const struct s3xml_list *l, char **body,
+                               size_t *body_len);
 
 /* InitiateMultipartUploadResult. */
-int s3xml_encode_initiate_upload(const char *bucket, const char *key, const char *upload_id,
-				 char **body, size_t *body_len);
+int s3xml_encode_initiate_upload(const char *bucket, const char *key,
+                                 const char *upload_id, char **body,
+                                 size_t *body_len);
 
 /* CompleteMultipartUploadResult; checksum[i] NULL omits ChecksumX. */
 struct s3xml_complete_result {
@@ -214,8 +229,8 @@ struct s3xml_complete_result {
 	const char *etag;
 	const char *checksum[S3XML_CHECKSUM_COUNT];
 };
-int s3xml_encode_complete_upload(const struct s3xml_complete_result *r, char **body,
-				 size_t *body_len);
+int s3xml_encode_complete_upload(const struct s3xml_complete_result *r,
+                                 char **body, size_t *body_len);
 
 /* ListPartsResult; owner is written as both Initiator and Owner. */
 struct s3xml_part_info {
@@ -237,7 +252,8 @@ struct s3xml_list_parts {
 	const struct s3xml_part_info *parts;
 	size_t part_count;
 };
-int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body, size_t *body_len);
+int s3xml_encode_list_parts(const struct s3xml_list_parts *l, char **body,
+                            size_t *body_len);
 
 /* ListMultipartUploadsResult; owner is each upload's Initiator and Owner.
  * key_marker and upload_id_marker are always written (empty when NULL). */
@@ -257,20 +273,22 @@ struct s3xml_list_uploads {
 	const char *delimiter; /* NULL or "": omitted */
 	uint32_t max_uploads;
 	bool is_truncated;
-	bool encoding_url; /* encodes Key, markers, Prefix, Delimiter, CommonPrefixes */
+	bool encoding_url; /* encodes Key, markers, Prefix, Delimiter,
+	                      CommonPrefixes */
 	const struct s3xml_owner *owner;
 	const struct s3xml_upload *uploads;
 	size_t upload_count;
 	const char *const *common_prefixes;
 	size_t common_prefix_count;
 };
-int s3xml_encode_list_uploads(const struct s3xml_list_uploads *l, char **body, size_t *body_len);
+int s3xml_encode_list_uploads(const struct s3xml_list_uploads *l, char **body,
+                              size_t *body_len);
 
 /* CopyObjectResult / CopyPartResult: LastModified then ETag. */
-int s3xml_encode_copy_object(const char *etag, int64_t last_modified_ms, char **body,
-			     size_t *body_len);
-int s3xml_encode_copy_part(const char *etag, int64_t last_modified_ms, char **body,
-			   size_t *body_len);
+int s3xml_encode_copy_object(const char *etag, int64_t last_modified_ms,
+                             char **body, size_t *body_len);
+int s3xml_encode_copy_part(const char *etag, int64_t last_modified_ms,
+                           char **body, size_t *body_len);
 
 /* DeleteResult: Deleted entries (none in quiet mode, the caller's choice)
  * then Error entries.  version_id NULL omits VersionId. */
@@ -284,9 +302,11 @@ struct s3xml_delete_error {
 	const char *code;
 	const char *message;
 };
-int s3xml_encode_delete_result(const struct s3xml_deleted *deleted, size_t deleted_count,
-			       const struct s3xml_delete_error *errors, size_t error_count,
-			       char **body, size_t *body_len);
+int s3xml_encode_delete_result(const struct s3xml_deleted *deleted,
+                               size_t deleted_count,
+                               const struct s3xml_delete_error *errors,
+                               size_t error_count, char **body,
+                               size_t *body_len);
 
 /* ================= decoders (requests) =================
  * Each takes the body (any bytes, not NUL-terminated) and the most bytes the
@@ -299,8 +319,9 @@ int s3xml_encode_delete_result(const struct s3xml_deleted *deleted, size_t delet
 struct s3xml_create_bucket {
 	char *location_constraint;
 };
-int s3xml_decode_create_bucket(const void *body, size_t len, size_t body_bytes_max,
-			       struct s3xml_create_bucket **out);
+int s3xml_decode_create_bucket(const void *body, size_t len,
+                               size_t body_bytes_max,
+                               struct s3xml_create_bucket **out);
 void s3xml_create_bucket_free(struct s3xml_create_bucket *c);
 
 /* Delete (DeleteObjects): 1..1000 objects, keys 1..1024 bytes, kept in the
@@ -315,7 +336,7 @@ struct s3xml_delete {
 	struct s3xml_delete_object *objects;
 };
 int s3xml_decode_delete(const void *body, size_t len, size_t body_bytes_max,
-			struct s3xml_delete **out);
+                        struct s3xml_delete **out);
 void s3xml_delete_free(struct s3xml_delete *d);
 
 /* CompleteMultipartUpload: 1..10000 parts in the order given (the gateway
@@ -331,7 +352,7 @@ struct s3xml_complete {
 	struct s3xml_complete_part *parts;
 };
 int s3xml_decode_complete(const void *body, size_t len, size_t body_bytes_max,
-			  struct s3xml_complete **out);
+                          struct s3xml_complete **out);
 void s3xml_complete_free(struct s3xml_complete *c);
 
 /* VersioningConfiguration (PutBucketVersioning).  Status and MfaDelete are
@@ -348,7 +369,7 @@ struct s3xml_versioning {
 	enum s3xml_versioning_value mfa_delete;
 };
 int s3xml_decode_versioning(const void *body, size_t len, size_t body_bytes_max,
-			    struct s3xml_versioning **out);
+                            struct s3xml_versioning **out);
 void s3xml_versioning_free(struct s3xml_versioning *v);
 
 #endif /* VS_XML_S3XML_H */

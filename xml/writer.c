@@ -121,8 +121,8 @@ void xw_text(struct xw *w, const char *s)
 	while (*p != '\0' && w->err == 0) {
 		/* Copy the longest run that needs nothing done in one go. */
 		size_t run = 0;
-		while (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '&' && p[run] != '<' &&
-		       p[run] != '>' && p[run] != '"')
+		while (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '&' &&
+		       p[run] != '<' && p[run] != '>' && p[run] != '"')
 			run++;
 		if (run > 0) {
 			xw_raw(w, (const char *)p, run);
@@ -145,7 +145,8 @@ void xw_text(struct xw *w, const char *s)
 			xw_raw(w, "&quot;", 6);
 		} else if (!xml_char_literal(cp)) {
 			char ref[16];
-			int k = snprintf(ref, sizeof(ref), "&#x%X;", (unsigned)cp);
+			int k =
+			    snprintf(ref, sizeof(ref), "&#x%X;", (unsigned)cp);
 			xw_raw(w, ref, (size_t)k);
 		} else {
 			xw_raw(w, (const char *)p, n);
@@ -156,8 +157,9 @@ void xw_text(struct xw *w, const char *s)
 
 static bool url_keep(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == '*' || c == '/';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	       c == '*' || c == '/';
 }
 
 /* Appends S3's URL encoding of s to w; see s3xml_url_encode. */
@@ -204,7 +206,7 @@ char *s3xml_url_encode(const char *s)
 static void assert_name(const char *name)
 {
 	ASSERT(name != NULL && ((name[0] >= 'A' && name[0] <= 'Z') ||
-				(name[0] >= 'a' && name[0] <= 'z')));
+	                        (name[0] >= 'a' && name[0] <= 'z')));
 	for (const char *p = name; *p; p++)
 		ASSERT((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		       (*p >= '0' && *p <= '9'));
@@ -317,9 +319,10 @@ int s3xml_time_format_ms(int64_t unix_ms, char buf[S3XML_TIME_BYTES])
 	struct tm tm;
 	if (gmtime_r(&t, &tm) == NULL)
 		return S3XML_ERR_ENCODING;
-	int n = snprintf(buf, S3XML_TIME_BYTES, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (int)ms);
+	int n = snprintf(buf, S3XML_TIME_BYTES,
+	                 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 	ASSERT(n == (int)S3XML_TIME_BYTES - 1);
 	return 0;
 }

@@ -28,7 +28,8 @@ int xw_finish(struct xw *w, char **body, size_t *body_len);
 
 void xw_raw(struct xw *w, const char *s, size_t n);
 void xw_str(struct xw *w, const char *s);
-/* s escaped as XML text (see s3xml.h); invalid UTF-8 sets S3XML_ERR_ENCODING. */
+/* s escaped as XML text (see s3xml.h); invalid UTF-8 sets S3XML_ERR_ENCODING.
+ */
 void xw_text(struct xw *w, const char *s);
 /* s URL-encoded as S3 does for encoding-type=url. */
 void xw_url(struct xw *w, const char *s);

@@ -18,7 +18,8 @@ static size_t walk_str(const char *s)
 
 static void check_rc(int rc)
 {
-	ASSERT(rc == 0 || (rc <= S3XML_ERR_MALFORMED && rc >= S3XML_ERR_ENCODING));
+	ASSERT(rc == 0 ||
+	       (rc <= S3XML_ERR_MALFORMED && rc >= S3XML_ERR_ENCODING));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = s3xml_decode_delete(body, len, 0, &d);
 		check_rc(rc);
 		if (rc == 0) {
-			ASSERT(d->object_count >= 1 && d->object_count <= S3XML_DELETE_OBJECTS_MAX);
+			ASSERT(d->object_count >= 1 &&
+			       d->object_count <= S3XML_DELETE_OBJECTS_MAX);
 			for (size_t i = 0; i < d->object_count; i++) {
 				size_t k = walk_str(d->objects[i].key);
 				ASSERT(k >= 1 && k <= S3XML_KEY_BYTES_MAX);
@@ -49,13 +51,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = s3xml_decode_complete(body, len, 0, &c);
 		check_rc(rc);
 		if (rc == 0) {
-			ASSERT(c->part_count >= 1 && c->part_count <= S3XML_PARTS_MAX);
+			ASSERT(c->part_count >= 1 &&
+			       c->part_count <= S3XML_PARTS_MAX);
 			for (size_t i = 0; i < c->part_count; i++) {
 				ASSERT(c->parts[i].part_number >= 1 &&
-				       c->parts[i].part_number <= S3XML_PARTS_MAX);
+				       c->parts[i].part_number <=
+				           S3XML_PARTS_MAX);
 				sum += walk_str(c->parts[i].etag);
 				for (int k = 0; k < S3XML_CHECKSUM_COUNT; k++)
-					sum += walk_str(c->parts[i].checksum[k]);
+					sum +=
+					    walk_str(c->parts[i].checksum[k]);
 			}
 		}
 		s3xml_complete_free(c);
