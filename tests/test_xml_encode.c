@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -661,6 +662,34 @@ START_TEST(iso_times)
 }
 END_TEST
 
+/* The arithmetic date conversion agrees with gmtime_r over random times
+ * spanning the whole 0000..9999 range. */
+START_TEST(iso_times_vs_gmtime)
+{
+	struct test_rng r;
+	test_rng_init(&r, test_seed() ^ 0x7133);
+	const int64_t lo = -62167219200000LL, hi = 253402300799999LL;
+	for (int i = 0; i < 20000; i++) {
+		int64_t ms =
+		    lo + (int64_t)test_rng_below(&r, (uint64_t)(hi - lo + 1));
+		if (i % 2)
+			ms = (int64_t)test_rng_below(
+			    &r, 4102444800000ULL); /* 1970..2100 */
+		char got[S3XML_TIME_BYTES], want[64];
+		ck_assert_int_eq(s3xml_time_format_ms(ms, got), 0);
+		int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+		time_t t = (time_t)secs;
+		struct tm tm;
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		snprintf(
+		    want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(ms - secs * 1000));
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 /* 1000 entries: one pass; the buffer grows by doubling (capacity within 2x
  * of the length, so no quadratic reallocation), and every entry is there. */
 START_TEST(large_listing)
@@ -846,6 +875,7 @@ Suite *test_xml_encode_suite(void)
 	tcase_add_test(tc, invalid_utf8_refused);
 	tcase_add_test(tc, url_encoding);
 	tcase_add_test(tc, iso_times);
+	tcase_add_test(tc, iso_times_vs_gmtime);
 	tcase_add_test(tc, large_listing);
 	tcase_add_test(tc, error_codes_named);
 	tcase_add_test(tc, listing_roundtrip);

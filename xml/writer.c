@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/assert.h"
 #include "xml/s3xml.h"
@@ -162,11 +161,18 @@ static bool url_keep(unsigned char c)
 	       c == '*' || c == '/';
 }
 
+static const unsigned char *q_end(const unsigned char *p)
+{
+	return p + strlen((const char *)p);
+}
+
 /* Appends S3's URL encoding of s to w; see s3xml_url_encode. */
 void xw_url(struct xw *w, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s;
+	if (w->err != 0)
+		return;
 	/* Validate first: the encoded form must still decode to UTF-8. */
 	for (const unsigned char *q = p; *q != '\0';) {
 		uint32_t cp;
@@ -178,16 +184,24 @@ void xw_url(struct xw *w, const char *s)
 		}
 		q += n;
 	}
-	for (; *p != '\0' && w->err == 0; p++) {
+	size_t len = (size_t)(q_end(p) - p);
+	if (len > (SIZE_MAX - 1) / 3 || !xw_reserve(w, 3 * len))
+		return;
+	/* Worst case reserved: write straight into the buffer. */
+	char *out = w->buf + w->len;
+	for (; *p != '\0'; p++) {
 		if (url_keep(*p)) {
-			xw_raw(w, (const char *)p, 1);
+			*out++ = (char)*p;
 		} else if (*p == ' ') {
-			xw_raw(w, "+", 1);
+			*out++ = '+';
 		} else {
-			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-			xw_raw(w, e, 3);
+			*out++ = '%';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 15];
 		}
 	}
+	w->len = (size_t)(out - w->buf);
+	w->buf[w->len] = '\0';
 }
 
 char *s3xml_url_encode(const char *s)
@@ -303,6 +317,37 @@ int64_t s3xml_ms_from_ns(int64_t unix_ns)
 	return ms;
 }
 
+/*
+ * Proleptic Gregorian date of a day count from 1970-01-01 (the "civil from
+ * days" computation over 400-year eras of 146097 days, each era starting on
+ * 1 March so that the leap day falls last).  Pure arithmetic: no gmtime_r,
+ * no time zone, no locale, and fast enough for 1000-entry listings.
+ */
+static void civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+	z += 719468; /* days from 0000-03-01 to 1970-01-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097; /* [0, 146096] */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153;                      /* March = 0 */
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+}
+
+/* Writes v as exactly width decimal digits (v fits, asserted). */
+static void put_digits(char *buf, int *n, int v, int width)
+{
+	ASSERT(v >= 0);
+	for (int i = width - 1; i >= 0; i--) {
+		buf[*n + i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	ASSERT(v == 0);
+	*n += width;
+}
+
 int s3xml_time_format_ms(int64_t unix_ms, char buf[S3XML_TIME_BYTES])
 {
 	int64_t secs = unix_ms / 1000;
@@ -315,14 +360,30 @@ int s3xml_time_format_ms(int64_t unix_ms, char buf[S3XML_TIME_BYTES])
 	 * 0000-01-01T00:00:00Z, 253402300799 is 9999-12-31T23:59:59Z). */
 	if (secs < -62167219200LL || secs > 253402300799LL)
 		return S3XML_ERR_ENCODING;
-	time_t t = (time_t)secs;
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL)
-		return S3XML_ERR_ENCODING;
-	int n = snprintf(buf, S3XML_TIME_BYTES,
-	                 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
+	int64_t days = secs / 86400;
+	int64_t sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	int n = 0;
+	put_digits(buf, &n, y, 4);
+	buf[n++] = '-';
+	put_digits(buf, &n, m, 2);
+	buf[n++] = '-';
+	put_digits(buf, &n, d, 2);
+	buf[n++] = 'T';
+	put_digits(buf, &n, (int)(sod / 3600), 2);
+	buf[n++] = ':';
+	put_digits(buf, &n, (int)(sod / 60 % 60), 2);
+	buf[n++] = ':';
+	put_digits(buf, &n, (int)(sod % 60), 2);
+	buf[n++] = '.';
+	put_digits(buf, &n, (int)ms, 3);
+	buf[n++] = 'Z';
+	buf[n] = '\0';
 	ASSERT(n == (int)S3XML_TIME_BYTES - 1);
 	return 0;
 }
