@@ -560,6 +560,68 @@ START_TEST(size_and_count_limits)
 }
 END_TEST
 
+/* Attributes and namespace declarations: libxml2 2.9 checks them pairwise,
+ * so a tag with tens of thousands of them would take minutes; the limits
+ * refuse them before parsing.  Markup inside comments, CDATA, processing
+ * instructions and quoted values is not mistaken for tags. */
+START_TEST(attribute_limits)
+{
+	struct s3xml_delete *d = NULL;
+	struct sb b = {0};
+	sb_add(&b, "<Delete");
+	for (unsigned i = 0; i < 40000; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), " a%u=\"\"", i);
+		sb_add(&b, a);
+	}
+	sb_add(&b, "><Object><Key>k</Key></Object></Delete>");
+	ck_assert_int_eq(dec_delete(b.s, &d), S3XML_ERR_LIMIT);
+	free(b.s);
+	/* 17 on one tag: refused; 16 pass. */
+	b = (struct sb){0};
+	sb_add(&b, "<Delete xmlns=\"" NS "\"");
+	for (unsigned i = 0; i < 15; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), " xmlns:n%u='x%u'", i, i);
+		sb_add(&b, a);
+	}
+	sb_add(&b, "><Object><Key>k</Key></Object></Delete>");
+	ck_assert_int_eq(dec_delete(b.s, &d), 0);
+	s3xml_delete_free(d);
+	d = NULL;
+	b.s[strlen("<Delete")] = '\0';
+	struct sb c = {0};
+	sb_add(&c, b.s);
+	sb_add(&c, " a=\"1\" ");
+	sb_add(&c, b.s + strlen("<Delete") + 1);
+	ck_assert_int_eq(dec_delete(c.s, &d), S3XML_ERR_LIMIT);
+	free(b.s);
+	free(c.s);
+	/* More than 256 in the document, spread over many tags. */
+	b = (struct sb){0};
+	sb_add(&b, "<Delete><Object><Key>k</Key></Object>");
+	for (unsigned i = 0; i < 257; i++)
+		sb_add(&b, "<x a=\"1\"/>");
+	sb_add(&b, "</Delete>");
+	ck_assert_int_eq(dec_delete(b.s, &d), S3XML_ERR_LIMIT);
+	free(b.s);
+	/* '=' and '<' in text, comments, CDATA, PIs and attribute values
+	 * are not attributes or tags. */
+	const char *ok =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<!-- <x a=1 b=2> --><Delete><?pi a=b c=d?>"
+	    "<Object a='>=&lt;' b=\"=\"><Key>a=b=c=d=e=f=g=h=i=j=k=l=m=n=o=p=q"
+	    "<![CDATA[<y a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 j=10 k=11 "
+	    "l=12 m=13 n=14 o=15 p=16 q=17>]]></Key></Object></Delete>";
+	ck_assert_int_eq(dec_delete(ok, &d), 0);
+	ck_assert_str_eq(d->objects[0].key,
+	                 "a=b=c=d=e=f=g=h=i=j=k=l=m=n=o=p=q"
+	                 "<y a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 "
+	                 "j=10 k=11 l=12 m=13 n=14 o=15 p=16 q=17>");
+	s3xml_delete_free(d);
+}
+END_TEST
+
 /* Any valid UTF-8 key the escaper writes decodes back to the same bytes. */
 START_TEST(escape_roundtrip)
 {
@@ -733,6 +795,7 @@ Suite *test_xml_decode_suite(void)
 	tcase_add_test(tc, doctype_rejected);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, size_and_count_limits);
+	tcase_add_test(tc, attribute_limits);
 	tcase_add_test(tc, escape_roundtrip);
 	tcase_add_test(tc, mutation_smoke);
 	tcase_add_test(tc, concurrent_decoders);

@@ -56,8 +56,9 @@ enum s3xml_err {
 	S3XML_ERR_TOO_LARGE =
 	    -3003, /* body over the byte limit: MaxMessageLengthExceeded */
 	S3XML_ERR_LIMIT = -3004, /* deeper than S3XML_DEPTH_MAX, more elements
-	                            than S3XML_ELEMENTS_MAX, or a text over its
-	                            limit: MalformedXML */
+	                            than S3XML_ELEMENTS_MAX, attributes over
+	                            S3XML_TAG_ATTRS_MAX / S3XML_ATTRS_MAX, or a
+	                            text over its limit: MalformedXML */
 	S3XML_ERR_TOO_MANY = -3005, /* over 1000 objects to delete or 10000
 	                               parts: MalformedXML */
 	S3XML_ERR_KEY_TOO_LONG =
@@ -75,6 +76,8 @@ enum s3xml_err {
 #define S3XML_DEPTH_MAX          32u            /* element nesting, root = 1 */
 #define S3XML_ELEMENTS_MAX       100000u /* elements in one request document */
 #define S3XML_TEXT_BYTES_MAX     4096u   /* any text value other than a key */
+#define S3XML_TAG_ATTRS_MAX 16u    /* attributes + xmlns declarations per tag */
+#define S3XML_ATTRS_MAX 256u       /* ... in one request document */
 #define S3XML_KEY_BYTES_MAX      1024u /* S3's object key limit, UTF-8 bytes */
 #define S3XML_DELETE_OBJECTS_MAX 1000u
 #define S3XML_PARTS_MAX          10000u
