@@ -27,11 +27,13 @@
  * gateway validates them at PUT.
  *
  * Decoders are hardened against hostile bodies: no network, no DTD at all (a
- * DOCTYPE stops the parser at once, so entity bombs and XXE never start), no
- * entity expansion, a byte limit, a depth limit, an element count limit and
- * text length limits.  The S3 namespace is optional; whitespace between
- * elements is ignored; unknown child elements are ignored as S3 ignores them.
- * Results are heap structs the caller frees with the paired _free function.
+ * DOCTYPE is refused before libxml2 starts, so entity bombs and XXE never
+ * start), no entity expansion, a byte limit, a depth limit, element,
+ * attribute and text length limits (libxml2 2.9 is quadratic in a tag's
+ * attribute count), all checked as the document is read.  The S3 namespace is
+ * optional; whitespace between elements is ignored; unknown child elements are
+ * ignored as S3 ignores them. Results are heap structs the caller frees with
+ * the paired _free function.
  *
  * Threads: every function may be called from any thread concurrently.  Call
  * s3xml_init() once at startup before starting threads (decoders also call
@@ -45,40 +47,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Errors: 0 or one of these (or -ENOMEM).  Comments name the S3 error code
- * the gateway should answer with (see s3xml_err_s3code). */
+/*
+ * Errors: 0 or one of these (or -ENOMEM).  Each names the S3 error code the
+ * gateway answers with (s3xml_err_s3code returns it).
+ */
 enum s3xml_err {
-	S3XML_ERR_MALFORMED =
-	    -3001, /* not well-formed, wrong root, missing or
-	              duplicate element, bad value: MalformedXML */
-	S3XML_ERR_DTD =
-	    -3002, /* a DOCTYPE (DTD, entities, XXE): MalformedXML */
-	S3XML_ERR_TOO_LARGE =
-	    -3003, /* body over the byte limit: MaxMessageLengthExceeded */
-	S3XML_ERR_LIMIT = -3004, /* deeper than S3XML_DEPTH_MAX, more elements
-	                            than S3XML_ELEMENTS_MAX, attributes over
-	                            S3XML_TAG_ATTRS_MAX / S3XML_ATTRS_MAX, or a
-	                            text over its limit: MalformedXML */
-	S3XML_ERR_TOO_MANY = -3005, /* over 1000 objects to delete or 10000
-	                               parts: MalformedXML */
-	S3XML_ERR_KEY_TOO_LONG =
-	    -3006, /* a key over S3XML_KEY_BYTES_MAX: KeyTooLongError */
-	S3XML_ERR_PART_NUMBER =
-	    -3007, /* PartNumber an integer outside 1..10000: InvalidArgument */
-	S3XML_ERR_ENCODING =
-	    -3008, /* encoder given invalid UTF-8 or a time outside
-	              years 0..9999: InternalError (a caller bug) */
+	/* Not well-formed, wrong root, a missing or duplicate element, a bad
+	 * value: MalformedXML. */
+	S3XML_ERR_MALFORMED = -3001,
+	/* A DOCTYPE (DTD, entities, XXE): MalformedXML. */
+	S3XML_ERR_DTD = -3002,
+	/* Body over the byte limit: MaxMessageLengthExceeded. */
+	S3XML_ERR_TOO_LARGE = -3003,
+	/* Deeper than S3XML_DEPTH_MAX, more than S3XML_ELEMENTS_MAX elements,
+	 * attributes over S3XML_TAG_ATTRS_MAX or S3XML_ATTRS_MAX, or a text
+	 * over its limit: MalformedXML. */
+	S3XML_ERR_LIMIT = -3004,
+	/* Over 1000 objects to delete or 10000 parts: MalformedXML. */
+	S3XML_ERR_TOO_MANY = -3005,
+	/* A key over S3XML_KEY_BYTES_MAX: KeyTooLongError. */
+	S3XML_ERR_KEY_TOO_LONG = -3006,
+	/* PartNumber an integer outside 1..10000: InvalidArgument. */
+	S3XML_ERR_PART_NUMBER = -3007,
+	/* Encoder given invalid UTF-8 or a time outside years 0..9999:
+	 * InternalError (a caller bug). */
+	S3XML_ERR_ENCODING = -3008,
 };
 
-#define S3XML_NS             "http://s3.amazonaws.com/doc/2006-03-01/"
-#define S3XML_BODY_BYTES_MAX (2u * 1024 * 1024) /* default request body limit  \
-	                                         */
-#define S3XML_DEPTH_MAX          32u            /* element nesting, root = 1 */
-#define S3XML_ELEMENTS_MAX       100000u /* elements in one request document */
-#define S3XML_TEXT_BYTES_MAX     4096u   /* any text value other than a key */
-#define S3XML_TAG_ATTRS_MAX 16u    /* attributes + xmlns declarations per tag */
-#define S3XML_ATTRS_MAX 256u       /* ... in one request document */
-#define S3XML_KEY_BYTES_MAX      1024u /* S3's object key limit, UTF-8 bytes */
+/* The S3 namespace. */
+#define S3XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+/* Default request body limit (a 10000-part Complete is about 1 MiB). */
+#define S3XML_BODY_BYTES_MAX (2u * 1024 * 1024)
+/* Element nesting, the root being 1. */
+#define S3XML_DEPTH_MAX 32u
+/* Elements in one request document. */
+#define S3XML_ELEMENTS_MAX 100000u
+/* Any text value other than a key. */
+#define S3XML_TEXT_BYTES_MAX 4096u
+/* Attributes and xmlns declarations on one tag, and in one document. */
+#define S3XML_TAG_ATTRS_MAX 16u
+#define S3XML_ATTRS_MAX     256u
+/* S3's object key limit, in UTF-8 bytes. */
+#define S3XML_KEY_BYTES_MAX      1024u
 #define S3XML_DELETE_OBJECTS_MAX 1000u
 #define S3XML_PARTS_MAX          10000u
 
