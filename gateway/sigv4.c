@@ -1,0 +1,1179 @@
+/*
+ * sigv4.c — SigV4 canonicalisation, verification and signing; see sigv4.h.
+ *
+ * The steps follow the S3 API reference, "Signature Calculations for the
+ * Authorization Header": (1) canonical request, (2) string to sign,
+ * (3) signing key, (4) signature.  Verification recomputes them over the
+ * request as received and compares in constant time.
+ */
+#include "gateway/sigv4.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "engine/assert.h"
+
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define ALGORITHM "AWS4-HMAC-SHA256"
+
+const char *sigv4_strerror(int err)
+{
+	switch (err) {
+	case 0: return "success";
+	case SIGV4_ERR_ANONYMOUS: return "request carries no signature";
+	case SIGV4_ERR_MALFORMED: return "Authorization header is malformed";
+	case SIGV4_ERR_QUERY_MALFORMED: return "presigned query parameters are malformed";
+	case SIGV4_ERR_REGION: return "credential scope names the wrong region";
+	case SIGV4_ERR_UNSUPPORTED: return "authorization mechanism not supported; use AWS4-HMAC-SHA256";
+	case SIGV4_ERR_ACCESS_KEY: return "unknown access key";
+	case SIGV4_ERR_SIGNATURE: return "signature does not match";
+	case SIGV4_ERR_SKEW: return "request time too skewed";
+	case SIGV4_ERR_EXPIRED: return "Request has expired";
+	case SIGV4_ERR_DATE: return "no valid x-amz-date or Date header";
+	case SIGV4_ERR_UNSIGNED_HEADER: return "host and x-amz-date (or date) must be signed";
+	case SIGV4_ERR_CONTENT_SHA256_MISSING: return "missing x-amz-content-sha256";
+	case SIGV4_ERR_CONTENT_SHA256_INVALID: return "x-amz-content-sha256 is not a valid value";
+	case SIGV4_ERR_TOO_LARGE: return "request too large to sign";
+	default: return err < 0 ? strerror(-err) : "unknown";
+	}
+}
+
+const char *sigv4_s3_code(int err)
+{
+	switch (err) {
+	case SIGV4_ERR_ANONYMOUS:
+	case SIGV4_ERR_EXPIRED:
+	case SIGV4_ERR_DATE:
+	case SIGV4_ERR_UNSIGNED_HEADER: return "AccessDenied";
+	case SIGV4_ERR_MALFORMED:
+	case SIGV4_ERR_REGION: return "AuthorizationHeaderMalformed";
+	case SIGV4_ERR_QUERY_MALFORMED: return "AuthorizationQueryParametersError";
+	case SIGV4_ERR_UNSUPPORTED:
+	case SIGV4_ERR_CONTENT_SHA256_MISSING:
+	case SIGV4_ERR_TOO_LARGE: return "InvalidRequest";
+	case SIGV4_ERR_ACCESS_KEY: return "InvalidAccessKeyId";
+	case SIGV4_ERR_SIGNATURE: return "SignatureDoesNotMatch";
+	case SIGV4_ERR_SKEW: return "RequestTimeTooSkewed";
+	case SIGV4_ERR_CONTENT_SHA256_INVALID: return "InvalidArgument";
+	default: return "InternalError";
+	}
+}
+
+/* ---- a bounded growable buffer ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > SIGV4_CANONICAL_MAX) {
+		b->err = SIGV4_ERR_TOO_LARGE;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 512;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_chr(struct sbuf *b, char c)
+{
+	sb_put(b, &c, 1);
+}
+
+/* ---- URI encoding (UriEncode in the S3 reference) ---- */
+
+static bool unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void sb_enc_byte(struct sbuf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	if (unreserved(c)) {
+		sb_chr(b, (char)c);
+		return;
+	}
+	char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+	sb_put(b, e, 3);
+}
+
+/*
+ * Decodes s[0..n) (%XX escapes; '+' as space when plus_space) and
+ * re-encodes it.  A literal '/' stays when keep_slash (path separators).
+ * A '%' not followed by two hex digits is taken literally (as "%25").
+ */
+static void sb_reencode(struct sbuf *b, const char *s, size_t n, bool plus_space,
+			bool keep_slash)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n &&
+		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			c = (unsigned char)(hexval(s[i + 1]) << 4 |
+					    hexval(s[i + 2]));
+			i += 2;
+			sb_enc_byte(b, c);
+			continue;
+		}
+		if (c == '+' && plus_space)
+			c = ' ';
+		if (c == '/' && keep_slash) {
+			sb_chr(b, '/');
+			continue;
+		}
+		sb_enc_byte(b, c);
+	}
+}
+
+/* ---- the canonical query string ---- */
+
+struct qparam {
+	char *name; /* encoded, malloc'd */
+	char *value;
+};
+
+static int qparam_cmp(const void *a, const void *b)
+{
+	const struct qparam *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c != 0 ? c : strcmp(x->value, y->value);
+}
+
+static char *enc_dup(const char *s, size_t n, int *err)
+{
+	struct sbuf b = {0};
+	sb_reencode(&b, s, n, true, false);
+	sb_put(&b, "", 0);
+	if (b.err) {
+		*err = b.err;
+		free(b.p);
+		return NULL;
+	}
+	if (b.p == NULL) {
+		b.p = strdup("");
+		if (b.p == NULL)
+			*err = -ENOMEM;
+	}
+	return b.p;
+}
+
+/* Is the raw (still encoded) parameter name equal to name, case-sensitively
+ * after decoding?  Used to drop X-Amz-Signature from presigned queries. */
+static bool qname_is(const char *s, size_t n, const char *name)
+{
+	size_t k = 0, want = strlen(name);
+	for (size_t i = 0; i < n; i++, k++) {
+		char c = s[i];
+		if (c == '%' && i + 2 < n &&
+		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			i += 2;
+		}
+		if (k >= want || name[k] != c)
+			return false;
+	}
+	return k == want;
+}
+
+static void qparams_free(struct qparam *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+/* Parameters are split on '&' (empty pieces skipped), name and value on
+ * the first '='; a parameter without '=' has an empty value ("lifecycle="). */
+static void sb_canonical_query(struct sbuf *b, const char *q, size_t qlen,
+			       bool presigned)
+{
+	size_t count = 1;
+	for (size_t i = 0; i < qlen; i++)
+		count += q[i] == '&';
+	struct qparam *v = calloc(count, sizeof(*v));
+	if (v == NULL) {
+		b->err = b->err ? b->err : -ENOMEM;
+		return;
+	}
+	size_t n = 0;
+	int err = 0;
+	for (size_t i = 0; i < qlen && !err;) {
+		size_t j = i;
+		while (j < qlen && q[j] != '&')
+			j++;
+		if (j > i) {
+			const char *eq = memchr(q + i, '=', j - i);
+			size_t nlen = eq ? (size_t)(eq - (q + i)) : j - i;
+			const char *val = eq ? eq + 1 : q + j;
+			size_t vlen = eq ? (size_t)(q + j - val) : 0;
+			if (!(presigned && qname_is(q + i, nlen, "X-Amz-Signature"))) {
+				ASSERT(n < count);
+				v[n].name = enc_dup(q + i, nlen, &err);
+				v[n].value = enc_dup(val, vlen, &err);
+				n++;
+			}
+		}
+		i = j + 1;
+	}
+	if (!err) {
+		qsort(v, n, sizeof(*v), qparam_cmp);
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				sb_chr(b, '&');
+			sb_str(b, v[i].name);
+			sb_chr(b, '=');
+			sb_str(b, v[i].value);
+		}
+	} else if (!b->err) {
+		b->err = err;
+	}
+	qparams_free(v, n);
+}
+
+/* ---- canonical headers ---- */
+
+/* Appends value trimmed, with inner runs of spaces and tabs folded to one
+ * space (SigV4 step 1: Trimall). */
+static void sb_trimall(struct sbuf *b, const char *v)
+{
+	bool space = false, any = false;
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') {
+			space = any;
+			continue;
+		}
+		if (space)
+			sb_chr(b, ' ');
+		space = false;
+		any = true;
+		sb_chr(b, *v);
+	}
+}
+
+static int sb_canonical_headers(struct sbuf *b, const struct sigv4_request *req,
+				const char *signed_headers)
+{
+	const char *p = signed_headers;
+	while (*p) {
+		const char *e = strchr(p, ';');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0)
+			return SIGV4_ERR_MALFORMED;
+		sb_put(b, p, n);
+		sb_chr(b, ':');
+		bool found = false;
+		for (size_t i = 0; i < req->header_count; i++) {
+			const char *hn = req->headers[i].name;
+			if (strlen(hn) != n || strncasecmp(hn, p, n) != 0)
+				continue;
+			if (found)
+				sb_chr(b, ',');
+			sb_trimall(b, req->headers[i].value);
+			found = true;
+		}
+		/* A signed header the request lacks cannot match what the
+		 * client signed. */
+		if (!found)
+			return SIGV4_ERR_SIGNATURE;
+		sb_chr(b, '\n');
+		p = e ? e + 1 : p + n;
+	}
+	return 0;
+}
+
+int sigv4_canonical_request(const struct sigv4_request *req,
+			    const char *signed_headers, const char *payload_hash,
+			    bool presigned, char **out)
+{
+	ASSERT(req != NULL && req->method != NULL && req->target != NULL);
+	ASSERT(signed_headers != NULL && payload_hash != NULL);
+	struct sbuf b = {0};
+	const char *t = req->target;
+	const char *qm = strchr(t, '?');
+	size_t plen = qm ? (size_t)(qm - t) : strlen(t);
+	sb_str(&b, req->method);
+	sb_chr(&b, '\n');
+	if (plen == 0)
+		sb_chr(&b, '/');
+	sb_reencode(&b, t, plen, false, true);
+	sb_chr(&b, '\n');
+	if (qm)
+		sb_canonical_query(&b, qm + 1, strlen(qm + 1), presigned);
+	sb_chr(&b, '\n');
+	int rc = sb_canonical_headers(&b, req, signed_headers);
+	sb_chr(&b, '\n');
+	sb_str(&b, signed_headers);
+	sb_chr(&b, '\n');
+	sb_str(&b, payload_hash);
+	if (rc == 0)
+		rc = b.err;
+	if (rc != 0) {
+		free(b.p);
+		return rc;
+	}
+	*out = b.p;
+	return 0;
+}
+
+/* ---- hashing ---- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void to_hex(const uint8_t *d, size_t n, char *hex)
+{
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = hexdigits[d[i] >> 4];
+		hex[2 * i + 1] = hexdigits[d[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+static void sha256(const void *buf, size_t len, uint8_t out[32])
+{
+	unsigned n = 0;
+	/* EVP_Digest fails only on allocation failure inside libcrypto. */
+	int ok = EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL);
+	ASSERT(ok == 1 && n == 32);
+}
+
+void sigv4_sha256_hex(const void *buf, size_t len, char *hex)
+{
+	uint8_t d[32];
+	sha256(buf, len, d);
+	to_hex(d, 32, hex);
+}
+
+static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
+		 uint8_t out[32])
+{
+	unsigned n = 0;
+	uint8_t *r = HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &n);
+	ASSERT(r != NULL && n == 32);
+}
+
+int sigv4_string_to_sign(const char *amz_date, const char *scope,
+			 const char *canonical_request, char *out,
+			 size_t out_cap)
+{
+	char h[65];
+	sigv4_sha256_hex(canonical_request, strlen(canonical_request), h);
+	int n = snprintf(out, out_cap, ALGORITHM "\n%s\n%s\n%s", amz_date,
+			 scope, h);
+	return n < 0 || (size_t)n >= out_cap ? -ENOSPC : 0;
+}
+
+void sigv4_signing_key(const char *secret, const char *date8,
+		       const char *region, const char *service, uint8_t key[32])
+{
+	char k[4 + SIGV4_SECRET_MAX + 1];
+	int n = snprintf(k, sizeof(k), "AWS4%s", secret);
+	ASSERT(n > 0 && (size_t)n < sizeof(k));
+	uint8_t a[32], b[32];
+	hmac(k, (size_t)n, date8, strlen(date8), a);
+	hmac(a, 32, region, strlen(region), b);
+	hmac(b, 32, service, strlen(service), a);
+	hmac(a, 32, "aws4_request", 12, key);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(a, sizeof(a));
+	OPENSSL_cleanse(b, sizeof(b));
+}
+
+void sigv4_signature(const uint8_t key[32], const char *string_to_sign,
+		     char *hex)
+{
+	uint8_t d[32];
+	hmac(key, 32, string_to_sign, strlen(string_to_sign), d);
+	to_hex(d, 32, hex);
+}
+
+static void stream_signature(const char *algo, const uint8_t key[32],
+			     const char *amz_date, const char *scope,
+			     const char *prev_hex, const char *extra,
+			     const uint8_t hash[32], char *hex)
+{
+	char h[65];
+	to_hex(hash, 32, h);
+	char sts[512];
+	int n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s%s", algo,
+			 amz_date, scope, prev_hex, extra, h);
+	ASSERT(n > 0 && (size_t)n < sizeof(sts));
+	sigv4_signature(key, sts, hex);
+}
+
+void sigv4_chunk_signature(const uint8_t key[32], const char *amz_date,
+			   const char *scope, const char *prev_hex,
+			   const uint8_t chunk_sha256[32], char *hex)
+{
+	stream_signature("AWS4-HMAC-SHA256-PAYLOAD", key, amz_date, scope,
+			 prev_hex, EMPTY_SHA256 "\n", chunk_sha256, hex);
+}
+
+void sigv4_trailer_signature(const uint8_t key[32], const char *amz_date,
+			     const char *scope, const char *prev_hex,
+			     const uint8_t trailers_sha256[32], char *hex)
+{
+	stream_signature("AWS4-HMAC-SHA256-TRAILER", key, amz_date, scope,
+			 prev_hex, "", trailers_sha256, hex);
+}
+
+bool sigv4_equal(const char *a, const char *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* ---- the signing-key cache ---- */
+
+struct key_entry {
+	bool used;
+	uint8_t secret_hash[32];
+	char date[9];
+	char region[SIGV4_REGION_MAX + 1];
+	char service[SIGV4_SERVICE_MAX + 1];
+	uint8_t key[32];
+};
+
+struct sigv4_key_cache {
+	pthread_mutex_t mu;
+	size_t n;
+	size_t next; /* round-robin replacement */
+	struct key_entry e[];
+};
+
+int sigv4_key_cache_new(size_t entries, struct sigv4_key_cache **out)
+{
+	ASSERT(entries > 0 && entries <= 65536);
+	struct sigv4_key_cache *c =
+		calloc(1, sizeof(*c) + entries * sizeof(c->e[0]));
+	if (c == NULL)
+		return -ENOMEM;
+	int rc = pthread_mutex_init(&c->mu, NULL);
+	if (rc != 0) {
+		free(c);
+		return -rc;
+	}
+	c->n = entries;
+	*out = c;
+	return 0;
+}
+
+void sigv4_key_cache_free(struct sigv4_key_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	OPENSSL_cleanse(c->e, c->n * sizeof(c->e[0]));
+	free(c);
+}
+
+static void cached_signing_key(struct sigv4_key_cache *c, const char *secret,
+			       const char *date8, const char *region,
+			       const char *service, uint8_t key[32])
+{
+	if (c == NULL) {
+		sigv4_signing_key(secret, date8, region, service, key);
+		return;
+	}
+	uint8_t sh[32];
+	sha256(secret, strlen(secret), sh);
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n; i++) {
+		struct key_entry *e = &c->e[i];
+		if (e->used && memcmp(e->secret_hash, sh, 32) == 0 &&
+		    strcmp(e->date, date8) == 0 &&
+		    strcmp(e->region, region) == 0 &&
+		    strcmp(e->service, service) == 0) {
+			memcpy(key, e->key, 32);
+			pthread_mutex_unlock(&c->mu);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	/* Derive outside the lock; a racing thread may insert a duplicate,
+	 * which is harmless. */
+	sigv4_signing_key(secret, date8, region, service, key);
+	pthread_mutex_lock(&c->mu);
+	struct key_entry *e = &c->e[c->next];
+	c->next = (c->next + 1) % c->n;
+	e->used = true;
+	memcpy(e->secret_hash, sh, 32);
+	snprintf(e->date, sizeof(e->date), "%s", date8);
+	snprintf(e->region, sizeof(e->region), "%s", region);
+	snprintf(e->service, sizeof(e->service), "%s", service);
+	memcpy(e->key, key, 32);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- dates ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
+ * days_from_civil), so no libc time zone state is touched. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool civil_valid(unsigned y, unsigned mo, unsigned d, unsigned h,
+			unsigned mi, unsigned s)
+{
+	return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
+	       d <= 31 && h <= 23 && mi <= 59 && s <= 60;
+}
+
+/* "20130524T000000Z" → Unix seconds; false if malformed. */
+static bool parse_amz_date(const char *s, int64_t *t)
+{
+	unsigned y, mo, d, h, mi, se;
+	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' ||
+	    !digits(s, 4, &y) || !digits(s + 4, 2, &mo) ||
+	    !digits(s + 6, 2, &d) || !digits(s + 9, 2, &h) ||
+	    !digits(s + 11, 2, &mi) || !digits(s + 13, 2, &se) ||
+	    !civil_valid(y, mo, d, h, mi, se))
+		return false;
+	*t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	return true;
+}
+
+/* RFC 7231 IMF-fixdate "Fri, 24 May 2013 00:00:00 GMT" → amz form. */
+static bool parse_http_date(const char *s, char amz[17])
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	unsigned d, y, h, mi, se;
+	if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
+	    s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
+	    strcmp(s + 25, " GMT") != 0 || !digits(s + 5, 2, &d) ||
+	    !digits(s + 12, 4, &y) || !digits(s + 17, 2, &h) ||
+	    !digits(s + 20, 2, &mi) || !digits(s + 23, 2, &se))
+		return false;
+	unsigned mo = 0;
+	for (unsigned i = 0; i < 12; i++)
+		if (strncmp(months + 3 * i, s + 8, 3) == 0)
+			mo = i + 1;
+	if (mo == 0 || !civil_valid(y, mo, d, h, mi, se))
+		return false;
+	snprintf(amz, 17, "%04u%02u%02uT%02u%02u%02uZ", y % 10000u, mo % 100u,
+		 d % 100u, h % 100u, mi % 100u, se % 100u);
+	return true;
+}
+
+/* ---- request parsing ---- */
+
+static const char *header_get(const struct sigv4_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->header_count; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+#define SIGNED_HEADERS_MAX 4096
+
+struct parsed_auth {
+	char access_key[SIGV4_ACCESS_KEY_MAX + 1];
+	char date8[9];
+	char region[SIGV4_REGION_MAX + 1];
+	char service[SIGV4_SERVICE_MAX + 1];
+	char signed_headers[SIGNED_HEADERS_MAX + 1];
+	char signature[SIGV4_HEX_LEN + 1];
+};
+
+static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* "AK/20130524/us-east-1/s3/aws4_request"; the access key is what precedes
+ * the last four components. */
+static bool parse_credential(const char *s, size_t n, struct parsed_auth *p)
+{
+	const char *slash[4];
+	size_t k = 0;
+	for (size_t i = n; i-- > 0 && k < 4;)
+		if (s[i] == '/')
+			slash[k++] = s + i;
+	if (k != 4)
+		return false;
+	const char *end = s + n;
+	unsigned dummy;
+	if ((size_t)(end - slash[0] - 1) != 12 ||
+	    memcmp(slash[0] + 1, "aws4_request", 12) != 0)
+		return false;
+	if (!copy_field(p->service, sizeof(p->service), slash[1] + 1,
+			(size_t)(slash[0] - slash[1] - 1)) ||
+	    !copy_field(p->region, sizeof(p->region), slash[2] + 1,
+			(size_t)(slash[1] - slash[2] - 1)) ||
+	    !copy_field(p->date8, sizeof(p->date8), slash[3] + 1,
+			(size_t)(slash[2] - slash[3] - 1)) ||
+	    strlen(p->date8) != 8 || !digits(p->date8, 8, &dummy) ||
+	    !copy_field(p->access_key, sizeof(p->access_key), s,
+			(size_t)(slash[3] - s)))
+		return false;
+	return true;
+}
+
+static bool valid_signed_headers(const char *s)
+{
+	if (*s == '\0' || *s == ';')
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+			  *c == '-' || *c == '_' || *c == '.' ||
+			  (*c == ';' && c[1] != ';' && c[1] != '\0');
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_hex_sig(const char *s)
+{
+	if (strlen(s) != SIGV4_HEX_LEN)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
+ * Signature=...  Real clients vary the separators (", " or ","; extra
+ * spaces); the three components may come in any order, once each.
+ */
+static int parse_authorization(const char *v, struct parsed_auth *p)
+{
+	while (*v == ' ')
+		v++;
+	size_t alen = strlen(ALGORITHM);
+	if (strncmp(v, ALGORITHM, alen) != 0 || (v[alen] != ' ' && v[alen] != '\t'))
+		return strncmp(v, "AWS4-", 5) == 0 ? SIGV4_ERR_MALFORMED
+						   : SIGV4_ERR_UNSUPPORTED;
+	v += alen;
+	unsigned seen = 0;
+	for (int guard = 0; guard < 16; guard++) {
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		if (*v == '\0')
+			break;
+		const char *eq = strchr(v, '=');
+		if (eq == NULL)
+			return SIGV4_ERR_MALFORMED;
+		const char *val = eq + 1;
+		const char *end = val;
+		while (*end && *end != ',')
+			end++;
+		const char *vend = end;
+		while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
+			vend--;
+		size_t klen = (size_t)(eq - v), vlen = (size_t)(vend - val);
+		unsigned bit;
+		bool ok;
+		if (klen == 10 && memcmp(v, "Credential", 10) == 0) {
+			bit = 1;
+			ok = parse_credential(val, vlen, p);
+		} else if (klen == 13 && memcmp(v, "SignedHeaders", 13) == 0) {
+			bit = 2;
+			ok = copy_field(p->signed_headers,
+					sizeof(p->signed_headers), val, vlen) &&
+			     valid_signed_headers(p->signed_headers);
+		} else if (klen == 9 && memcmp(v, "Signature", 9) == 0) {
+			bit = 4;
+			ok = copy_field(p->signature, sizeof(p->signature), val,
+					vlen) &&
+			     valid_hex_sig(p->signature);
+		} else {
+			return SIGV4_ERR_MALFORMED;
+		}
+		if (!ok || (seen & bit))
+			return SIGV4_ERR_MALFORMED;
+		seen |= bit;
+		v = end;
+	}
+	return seen == 7 ? 0 : SIGV4_ERR_MALFORMED;
+}
+
+/*
+ * Finds query parameter name (exact, after decoding the name) and decodes
+ * its value into buf.  Returns 1 if found, 0 if absent, -1 if present
+ * twice or its value does not fit.
+ */
+static int query_get(const char *q, const char *name, char *buf, size_t cap)
+{
+	int found = 0;
+	size_t qlen = strlen(q);
+	for (size_t i = 0; i < qlen;) {
+		size_t j = i;
+		while (j < qlen && q[j] != '&')
+			j++;
+		const char *eq = memchr(q + i, '=', j - i);
+		size_t nlen = eq ? (size_t)(eq - (q + i)) : j - i;
+		if (j > i && qname_is(q + i, nlen, name)) {
+			if (found++)
+				return -1;
+			const char *v = eq ? eq + 1 : q + j;
+			size_t vlen = eq ? (size_t)(q + j - v) : 0, o = 0;
+			for (size_t k = 0; k < vlen; k++, o++) {
+				if (o + 1 >= cap)
+					return -1;
+				char c = v[k];
+				if (c == '%' && k + 2 < vlen &&
+				    hexval(v[k + 1]) >= 0 && hexval(v[k + 2]) >= 0) {
+					c = (char)(hexval(v[k + 1]) << 4 |
+						   hexval(v[k + 2]));
+					k += 2;
+				} else if (c == '+') {
+					c = ' ';
+				}
+				buf[o] = c;
+			}
+			buf[o] = '\0';
+		}
+		i = j + 1;
+	}
+	return found;
+}
+
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ';');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && memcmp(p, name, n) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static int parse_payload(const char *v, struct sigv4_auth *out)
+{
+	static const struct {
+		const char *s;
+		enum sigv4_payload mode;
+	} modes[] = {
+		{"UNSIGNED-PAYLOAD", SIGV4_PAYLOAD_UNSIGNED},
+		{"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGV4_PAYLOAD_STREAMING},
+		{"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+		 SIGV4_PAYLOAD_STREAMING_TRAILER},
+		{"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+		 SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(v, modes[i].s) == 0) {
+			out->payload = modes[i].mode;
+			return 0;
+		}
+	}
+	if (strlen(v) != 64)
+		return SIGV4_ERR_CONTENT_SHA256_INVALID;
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return SIGV4_ERR_CONTENT_SHA256_INVALID;
+		out->payload_sha256[i] = (uint8_t)(hi << 4 | lo);
+	}
+	out->payload = SIGV4_PAYLOAD_SHA256;
+	return 0;
+}
+
+/* ---- verification ---- */
+
+/* Checks the scope against the configuration (S3: any region unless one is
+ * configured; then AuthorizationHeaderMalformed names it). */
+static int check_scope(const struct sigv4_config *cfg,
+		       const struct parsed_auth *p, const char *amz_date,
+		       int malformed)
+{
+	const char *service = cfg->service ? cfg->service : "s3";
+	if (strncmp(p->date8, amz_date, 8) != 0 ||
+	    strcmp(p->service, service) != 0)
+		return malformed;
+	if (cfg->region != NULL && strcmp(cfg->region, p->region) != 0)
+		return SIGV4_ERR_REGION;
+	return 0;
+}
+
+/* Steps 1-4 over the request, then the constant-time compare. */
+static int check_signature(const struct sigv4_config *cfg,
+			   const struct sigv4_request *req,
+			   const struct parsed_auth *p, const char *amz_date,
+			   const char *payload_hash, bool presigned,
+			   struct sigv4_auth *a)
+{
+	char secret[SIGV4_SECRET_MAX + 1];
+	if (cfg->lookup == NULL ||
+	    cfg->lookup(cfg->lookup_arg, p->access_key, secret) != 0)
+		return SIGV4_ERR_ACCESS_KEY;
+	secret[SIGV4_SECRET_MAX] = '\0';
+	char *creq = NULL;
+	int rc = sigv4_canonical_request(req, p->signed_headers, payload_hash,
+					 presigned, &creq);
+	if (rc != 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return rc;
+	}
+	snprintf(a->scope, sizeof(a->scope), "%s/%s/%s/aws4_request", p->date8,
+		 p->region, p->service);
+	char sts[256];
+	rc = sigv4_string_to_sign(amz_date, a->scope, creq, sts, sizeof(sts));
+	free(creq);
+	ASSERT(rc == 0);
+	cached_signing_key(cfg->cache, secret, p->date8, p->region, p->service,
+			   a->signing_key);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	char sig[SIGV4_HEX_LEN + 1];
+	sigv4_signature(a->signing_key, sts, sig);
+	if (!sigv4_equal(sig, p->signature, SIGV4_HEX_LEN))
+		return SIGV4_ERR_SIGNATURE;
+	memcpy(a->seed_signature, sig, sizeof(sig));
+	snprintf(a->access_key, sizeof(a->access_key), "%s", p->access_key);
+	snprintf(a->region, sizeof(a->region), "%s", p->region);
+	snprintf(a->amz_date, sizeof(a->amz_date), "%s", amz_date);
+	a->presigned = presigned;
+	return 0;
+}
+
+static int verify_header(const struct sigv4_config *cfg,
+			 const struct sigv4_request *req, const char *authz,
+			 int64_t now, struct sigv4_auth *a)
+{
+	struct parsed_auth *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	int rc = parse_authorization(authz, p);
+	char amz[17];
+	const char *xd = header_get(req, "x-amz-date");
+	const char *hd = header_get(req, "date");
+	int64_t t = 0;
+	if (rc == 0) {
+		if (xd != NULL && parse_amz_date(xd, &t))
+			snprintf(amz, sizeof(amz), "%s", xd);
+		else if (xd == NULL && hd != NULL && parse_http_date(hd, amz))
+			parse_amz_date(amz, &t);
+		else
+			rc = SIGV4_ERR_DATE;
+	}
+	if (rc == 0)
+		rc = check_scope(cfg, p, amz, SIGV4_ERR_MALFORMED);
+	/* host and the date in use must be covered by the signature. */
+	if (rc == 0 && (!list_has(p->signed_headers, "host") ||
+			!list_has(p->signed_headers, xd ? "x-amz-date" : "date")))
+		rc = SIGV4_ERR_UNSIGNED_HEADER;
+	if (rc == 0 && (now - t > SIGV4_SKEW_MAX_S || t - now > SIGV4_SKEW_MAX_S))
+		rc = SIGV4_ERR_SKEW;
+	const char *ph = header_get(req, "x-amz-content-sha256");
+	if (rc == 0 && ph == NULL)
+		rc = SIGV4_ERR_CONTENT_SHA256_MISSING;
+	if (rc == 0)
+		rc = parse_payload(ph, a);
+	if (rc == 0)
+		rc = check_signature(cfg, req, p, amz, ph, false, a);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+	return rc;
+}
+
+struct presigned_params {
+	char algorithm[32];
+	char credential[SIGV4_SCOPE_MAX + SIGV4_ACCESS_KEY_MAX + 2];
+	char date[20];
+	char expires[16];
+	struct parsed_auth p;
+};
+
+static int parse_presigned(const char *q, struct presigned_params *pp,
+			   int64_t *t, unsigned *expires)
+{
+	struct parsed_auth *p = &pp->p;
+	if (query_get(q, "X-Amz-Algorithm", pp->algorithm,
+		      sizeof(pp->algorithm)) != 1 ||
+	    query_get(q, "X-Amz-Credential", pp->credential,
+		      sizeof(pp->credential)) != 1 ||
+	    query_get(q, "X-Amz-Date", pp->date, sizeof(pp->date)) != 1 ||
+	    query_get(q, "X-Amz-Expires", pp->expires, sizeof(pp->expires)) != 1 ||
+	    query_get(q, "X-Amz-SignedHeaders", p->signed_headers,
+		      sizeof(p->signed_headers)) != 1 ||
+	    query_get(q, "X-Amz-Signature", p->signature,
+		      sizeof(p->signature)) != 1)
+		return SIGV4_ERR_QUERY_MALFORMED;
+	if (strcmp(pp->algorithm, ALGORITHM) != 0)
+		return SIGV4_ERR_QUERY_MALFORMED;
+	size_t elen = strlen(pp->expires);
+	if (!parse_credential(pp->credential, strlen(pp->credential), p) ||
+	    !parse_amz_date(pp->date, t) ||
+	    !valid_signed_headers(p->signed_headers) ||
+	    !valid_hex_sig(p->signature) || elen == 0 || elen > 7 ||
+	    !digits(pp->expires, elen, expires) || *expires > SIGV4_EXPIRES_MAX)
+		return SIGV4_ERR_QUERY_MALFORMED;
+	return 0;
+}
+
+static int verify_presigned(const struct sigv4_config *cfg,
+			    const struct sigv4_request *req, const char *q,
+			    int64_t now, struct sigv4_auth *a)
+{
+	struct presigned_params *pp = calloc(1, sizeof(*pp));
+	if (pp == NULL)
+		return -ENOMEM;
+	int64_t t = 0;
+	unsigned expires = 0;
+	int rc = parse_presigned(q, pp, &t, &expires);
+	if (rc == 0)
+		rc = check_scope(cfg, &pp->p, pp->date, SIGV4_ERR_QUERY_MALFORMED);
+	if (rc == 0 && !list_has(pp->p.signed_headers, "host"))
+		rc = SIGV4_ERR_UNSIGNED_HEADER;
+	/* Signed in the future beyond the skew allowance: not yet valid. */
+	if (rc == 0 && t - now > SIGV4_SKEW_MAX_S)
+		rc = SIGV4_ERR_SKEW;
+	if (rc == 0 && now > t + (int64_t)expires)
+		rc = SIGV4_ERR_EXPIRED;
+	/* A presigned URL signs no body, unless the request carries and
+	 * signs x-amz-content-sha256 itself. */
+	const char *ph = header_get(req, "x-amz-content-sha256");
+	if (ph == NULL || !list_has(pp->p.signed_headers, "x-amz-content-sha256"))
+		ph = "UNSIGNED-PAYLOAD";
+	if (rc == 0)
+		rc = parse_payload(ph, a);
+	if (rc == 0)
+		rc = check_signature(cfg, req, &pp->p, pp->date, ph, true, a);
+	OPENSSL_cleanse(pp, sizeof(*pp));
+	free(pp);
+	return rc;
+}
+
+int sigv4_verify(const struct sigv4_config *cfg, const struct sigv4_request *req,
+		 int64_t now, struct sigv4_auth *out)
+{
+	ASSERT(cfg != NULL && req != NULL && out != NULL);
+	ASSERT(req->method != NULL && req->target != NULL);
+	ASSERT(req->headers != NULL || req->header_count == 0);
+	struct sigv4_auth a;
+	memset(&a, 0, sizeof(a));
+	const char *authz = header_get(req, "authorization");
+	const char *qm = strchr(req->target, '?');
+	const char *q = qm ? qm + 1 : "";
+	char probe[2];
+	bool query_auth = query_get(q, "X-Amz-Algorithm", probe, 0) != 0 ||
+			  query_get(q, "X-Amz-Signature", probe, 0) != 0;
+	int rc;
+	if (authz != NULL && query_auth)
+		rc = SIGV4_ERR_MALFORMED; /* one mechanism per request */
+	else if (authz != NULL)
+		rc = verify_header(cfg, req, authz, now, &a);
+	else if (query_auth)
+		rc = verify_presigned(cfg, req, q, now, &a);
+	else if (query_get(q, "AWSAccessKeyId", probe, 0) != 0)
+		rc = SIGV4_ERR_UNSUPPORTED; /* SigV2 presigned */
+	else
+		rc = SIGV4_ERR_ANONYMOUS;
+	if (rc == 0)
+		*out = a;
+	OPENSSL_cleanse(&a, sizeof(a));
+	return rc;
+}
+
+/* ---- signing ---- */
+
+static int lower_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted, de-duplicated, lowercased names of req's headers. */
+static int signed_header_list(const struct sigv4_request *req, char *out,
+			      size_t cap)
+{
+	if (req->header_count == 0 || req->header_count > 256)
+		return -EINVAL;
+	char *names[256];
+	char store[256][64];
+	for (size_t i = 0; i < req->header_count; i++) {
+		const char *n = req->headers[i].name;
+		size_t l = strlen(n);
+		if (l == 0 || l >= 64)
+			return -EINVAL;
+		for (size_t k = 0; k <= l; k++)
+			store[i][k] = (char)tolower((unsigned char)n[k]);
+		names[i] = store[i];
+	}
+	qsort(names, req->header_count, sizeof(names[0]), lower_cmp);
+	size_t o = 0;
+	for (size_t i = 0; i < req->header_count; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		int n = snprintf(out + o, cap - o, "%s%s", o ? ";" : "", names[i]);
+		if (n < 0 || (size_t)n >= cap - o)
+			return -ENOSPC;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+static int sign_common(const struct sigv4_signer *s,
+		       const struct sigv4_request *req, const char *signed_list,
+		       const char *payload_hash, bool presigned, char *scope,
+		       char *sig)
+{
+	const char *service = s->service ? s->service : "s3";
+	int64_t t;
+	if (!parse_amz_date(s->amz_date, &t) || strlen(s->secret) > SIGV4_SECRET_MAX)
+		return -EINVAL;
+	char date8[9];
+	memcpy(date8, s->amz_date, 8);
+	date8[8] = '\0';
+	snprintf(scope, SIGV4_SCOPE_MAX + 1, "%s/%s/%s/aws4_request", date8,
+		 s->region, service);
+	char *creq = NULL;
+	int rc = sigv4_canonical_request(req, signed_list, payload_hash,
+					 presigned, &creq);
+	if (rc != 0)
+		return rc;
+	char sts[256];
+	rc = sigv4_string_to_sign(s->amz_date, scope, creq, sts, sizeof(sts));
+	free(creq);
+	if (rc != 0)
+		return rc;
+	uint8_t key[32];
+	sigv4_signing_key(s->secret, date8, s->region, service, key);
+	sigv4_signature(key, sts, sig);
+	OPENSSL_cleanse(key, sizeof(key));
+	return 0;
+}
+
+int sigv4_sign_header(const struct sigv4_signer *s,
+		      const struct sigv4_request *req, const char *payload_hash,
+		      char *out, size_t out_cap, char *sig_hex)
+{
+	char list[SIGNED_HEADERS_MAX + 1];
+	int rc = signed_header_list(req, list, sizeof(list));
+	if (rc != 0)
+		return rc;
+	char scope[SIGV4_SCOPE_MAX + 1], sig[SIGV4_HEX_LEN + 1];
+	rc = sign_common(s, req, list, payload_hash, false, scope, sig);
+	if (rc != 0)
+		return rc;
+	int n = snprintf(out, out_cap,
+			 ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+			 s->access_key, scope, list, sig);
+	if (n < 0 || (size_t)n >= out_cap)
+		return -ENOSPC;
+	if (sig_hex != NULL)
+		memcpy(sig_hex, sig, sizeof(sig));
+	return 0;
+}
+
+static void sb_enc_str(struct sbuf *b, const char *s)
+{
+	for (; *s; s++)
+		sb_enc_byte(b, (unsigned char)*s);
+}
+
+int sigv4_presign(const struct sigv4_signer *s, const struct sigv4_request *req,
+		  unsigned expires_s, char *out, size_t out_cap)
+{
+	if (expires_s > SIGV4_EXPIRES_MAX)
+		return -EINVAL;
+	char list[SIGNED_HEADERS_MAX + 1];
+	int rc = signed_header_list(req, list, sizeof(list));
+	if (rc != 0)
+		return rc;
+	const char *service = s->service ? s->service : "s3";
+	char cred[SIGV4_SCOPE_MAX + SIGV4_ACCESS_KEY_MAX + 2];
+	snprintf(cred, sizeof(cred), "%s/%.8s/%s/%s/aws4_request", s->access_key,
+		 s->amz_date, s->region, service);
+	char exp[16];
+	snprintf(exp, sizeof(exp), "%u", expires_s);
+	struct sbuf b = {0};
+	sb_str(&b, req->target);
+	sb_str(&b, strchr(req->target, '?') ? "&" : "?");
+	sb_str(&b, "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=");
+	sb_enc_str(&b, cred);
+	sb_str(&b, "&X-Amz-Date=");
+	sb_enc_str(&b, s->amz_date);
+	sb_str(&b, "&X-Amz-Expires=");
+	sb_str(&b, exp);
+	sb_str(&b, "&X-Amz-SignedHeaders=");
+	sb_enc_str(&b, list);
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	struct sigv4_request r = *req;
+	r.target = b.p;
+	char scope[SIGV4_SCOPE_MAX + 1], sig[SIGV4_HEX_LEN + 1];
+	rc = sign_common(s, &r, list, "UNSIGNED-PAYLOAD", true, scope, sig);
+	if (rc == 0) {
+		int n = snprintf(out, out_cap, "%s&X-Amz-Signature=%s", b.p, sig);
+		if (n < 0 || (size_t)n >= out_cap)
+			rc = -ENOSPC;
+	}
+	free(b.p);
+	return rc;
+}
