@@ -457,3 +457,38 @@ void gw_chunked_trailer_at(const struct gw_chunked *d, size_t i,
 	*name = d->trailers[i].name;
 	*value = d->trailers[i].value;
 }
+
+int gw_chunked_mode_from_payload(enum sigv4_payload payload,
+				 enum gw_chunked_mode *out)
+{
+	switch (payload) {
+	case SIGV4_PAYLOAD_STREAMING:
+		*out = GW_CHUNKED_SIGNED;
+		return 0;
+	case SIGV4_PAYLOAD_STREAMING_TRAILER:
+		*out = GW_CHUNKED_SIGNED_TRAILER;
+		return 0;
+	case SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER:
+		*out = GW_CHUNKED_UNSIGNED_TRAILER;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int gw_chunked_parse_length(const char *s, int64_t *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 19)
+		return -EINVAL;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > (UINT64_C(1) << 62))
+		return -EINVAL;
+	*out = (int64_t)v;
+	return 0;
+}

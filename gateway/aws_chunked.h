@@ -107,6 +107,20 @@ int gw_chunked_feed(struct gw_chunked *d, const void *buf, size_t len);
  */
 int gw_chunked_finish(struct gw_chunked *d);
 
+/*
+ * The decoder mode for a verified request's payload mode: 0, or -EINVAL
+ * when the payload is not streamed (SHA256 / UNSIGNED: a plain body).
+ */
+int gw_chunked_mode_from_payload(enum sigv4_payload payload,
+				 enum gw_chunked_mode *out);
+
+/*
+ * Parses an X-Amz-Decoded-Content-Length value strictly (decimal digits
+ * only, at most 2^62): 0, or -EINVAL (a missing header is the
+ * caller's decoded_length = -1).
+ */
+int gw_chunked_parse_length(const char *s, int64_t *out);
+
 /* Decoded bytes so far. */
 uint64_t gw_chunked_decoded_bytes(const struct gw_chunked *d);
 

@@ -10,6 +10,19 @@
  * (sig-v4-header-based-auth), chunked upload (sigv4-streaming), trailers
  * (sigv4-streaming-trailers) and query auth (sigv4-query-string-auth).
  *
+ * How a request handler uses this module with checksum.h and
+ * aws_chunked.h (the commit point is always the end):
+ *   1. sigv4_verify(); on error answer sigv4_s3_code(rc) (with
+ *      <Region>cfg.region</Region> for SIGV4_ERR_REGION).
+ *   2. gw_cksum_set_init() with x-amz-checksum-* / Content-MD5 declared;
+ *      for SIGV4_PAYLOAD_SHA256 also gw_cksum_set_expect_payload_sha256(
+ *      auth.payload_sha256).
+ *   3. Plain body: feed it to the set.  Streaming payload modes
+ *      (gw_chunked_mode_from_payload): feed the raw body to a gw_chunked
+ *      decoder whose sink feeds the set; after gw_chunked_finish() == 0
+ *      declare trailer checksums (gw_chunked_trailer) to the set.
+ *   4. gw_cksum_set_finish() == 0: only now commit the object.
+ *
  * S3 canonicalisation, which differs from other services: the path is NOT
  * normalised ("." / ".." / "//" kept) and is URI-encoded once.  We decode
  * the raw path's %XX escapes and re-encode every byte except the unreserved

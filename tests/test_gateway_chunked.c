@@ -410,6 +410,29 @@ START_TEST(test_chunked_signed_errors)
 }
 END_TEST
 
+START_TEST(test_chunked_helpers)
+{
+	enum gw_chunked_mode m;
+	ck_assert_int_eq(gw_chunked_mode_from_payload(SIGV4_PAYLOAD_STREAMING, &m), 0);
+	ck_assert_int_eq(m, GW_CHUNKED_SIGNED);
+	ck_assert_int_eq(gw_chunked_mode_from_payload(SIGV4_PAYLOAD_STREAMING_TRAILER, &m), 0);
+	ck_assert_int_eq(m, GW_CHUNKED_SIGNED_TRAILER);
+	ck_assert_int_eq(gw_chunked_mode_from_payload(SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, &m), 0);
+	ck_assert_int_eq(m, GW_CHUNKED_UNSIGNED_TRAILER);
+	ck_assert_int_eq(gw_chunked_mode_from_payload(SIGV4_PAYLOAD_UNSIGNED, &m), -EINVAL);
+	ck_assert_int_eq(gw_chunked_mode_from_payload(SIGV4_PAYLOAD_SHA256, &m), -EINVAL);
+	int64_t v = 7;
+	ck_assert_int_eq(gw_chunked_parse_length("66560", &v), 0);
+	ck_assert_int_eq(v, 66560);
+	ck_assert_int_eq(gw_chunked_parse_length("0", &v), 0);
+	ck_assert_int_eq(v, 0);
+	static const char *bad[] = {"", "-1", "+1", " 1", "1 ", "0x10",
+				    "99999999999999999999", "9223372036854775807"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(gw_chunked_parse_length(bad[i], &v) == -EINVAL, "%s", bad[i]);
+}
+END_TEST
+
 Suite *test_gateway_chunked_suite(void)
 {
 	Suite *s = suite_create("gateway_chunked");
@@ -419,6 +442,7 @@ Suite *test_gateway_chunked_suite(void)
 	tcase_add_test(tc, test_chunked_signed_random);
 	tcase_add_test(tc, test_chunked_unsigned_trailer);
 	tcase_add_test(tc, test_chunked_signed_errors);
+	tcase_add_test(tc, test_chunked_helpers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
  * sigv4-query-string-auth), credentials AKIAIOSFODNN7EXAMPLE, 20130524.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -701,6 +702,63 @@ START_TEST(test_sigv4_signing_key_example)
 }
 END_TEST
 
+struct cache_worker {
+	struct sigv4_key_cache *cache;
+	int failures;
+	int index;
+};
+
+static void *cache_worker_run(void *arg)
+{
+	struct cache_worker *w = arg;
+	static const char *regions[] = {"us-east-1", "eu-west-1", "ap-south-1",
+					"sa-east-1", "us-west-2"};
+	struct sigv4_config cfg = {NULL, NULL, lookup, NULL, w->cache};
+	for (int i = 0; i < 200; i++) {
+		const char *region = regions[(i + w->index) % 5];
+		/* build() uses Check assertions, which must stay on the
+		 * main thread: sign by hand here. */
+		struct sigv4_header h[4] = {{"Host", "h"},
+					    {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+					    {"x-amz-date", "20130524T000000Z"}};
+		struct sigv4_request req = {"GET", "/b/k", h, 3};
+		struct sigv4_signer s = {S3_AK, S3_SECRET, region, NULL,
+					 "20130524T000000Z"};
+		char authz[512];
+		if (sigv4_sign_header(&s, &req, "UNSIGNED-PAYLOAD", authz,
+				      sizeof(authz), NULL) != 0) {
+			w->failures++;
+			continue;
+		}
+		h[3] = (struct sigv4_header){"Authorization", authz};
+		req.header_count = 4;
+		struct sigv4_auth a;
+		if (sigv4_verify(&cfg, &req, T2013, &a) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+START_TEST(test_sigv4_key_cache_threads)
+{
+	/* Concurrent verifications through a cache smaller than the working
+	 * set (hits, misses and evictions racing) all succeed. */
+	struct sigv4_key_cache *c = NULL;
+	ck_assert_int_eq(sigv4_key_cache_new(3, &c), 0);
+	pthread_t t[4];
+	struct cache_worker w[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct cache_worker){c, 0, i};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, cache_worker_run, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_int_eq(w[i].failures, 0);
+	}
+	sigv4_key_cache_free(c);
+}
+END_TEST
+
 Suite *test_gateway_sigv4_suite(void)
 {
 	Suite *s = suite_create("gateway_sigv4");
@@ -720,6 +778,7 @@ Suite *test_gateway_sigv4_suite(void)
 	tcase_add_test(tc, test_sigv4_canonical_encoding);
 	tcase_add_test(tc, test_sigv4_presigned_errors);
 	tcase_add_test(tc, test_sigv4_key_cache);
+	tcase_add_test(tc, test_sigv4_key_cache_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
