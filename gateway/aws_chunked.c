@@ -41,33 +41,43 @@ struct gw_chunked {
 	int err;
 	char line[GW_CHUNKED_LINE_MAX + 1];
 	size_t line_len;
-	uint64_t remaining;       /* data bytes left in this chunk */
-	uint64_t chunk_size;      /* size of the current chunk */
-	uint64_t last_data_size;  /* size of the previous data chunk, 0 if none */
-	uint64_t total;           /* decoded bytes */
+	uint64_t remaining;  /* data bytes left in this chunk */
+	uint64_t chunk_size; /* size of the current chunk */
+	uint64_t
+	    last_data_size; /* size of the previous data chunk, 0 if none */
+	uint64_t total;     /* decoded bytes */
 	char prev_sig[SIGV4_HEX_LEN + 1];
 	char chunk_sig[SIGV4_HEX_LEN + 1];
-	EVP_MD_CTX *sha;          /* this chunk's data hash (signed modes) */
-	EVP_MD_CTX *trailer_sha;  /* canonical trailers (signed trailer) */
+	EVP_MD_CTX *sha;         /* this chunk's data hash (signed modes) */
+	EVP_MD_CTX *trailer_sha; /* canonical trailers (signed trailer) */
 	char trailer_sig[SIGV4_HEX_LEN + 1];
 	bool saw_trailer_line;
-	bool skipped_blank;       /* one blank line before trailers tolerated */
+	bool skipped_blank; /* one blank line before trailers tolerated */
 	struct trailer trailers[GW_CHUNKED_TRAILERS_MAX];
 	size_t ntrailers;
-	char *trailer_names;      /* owned copy of cfg.trailer_names */
+	char *trailer_names; /* owned copy of cfg.trailer_names */
 };
 
 const char *gw_chunked_strerror(int err)
 {
 	switch (err) {
-	case 0: return "success";
-	case GW_CHUNKED_ERR_FRAMING: return "malformed aws-chunked framing";
-	case GW_CHUNKED_ERR_INCOMPLETE: return "aws-chunked body ended early";
-	case GW_CHUNKED_ERR_SIGNATURE: return "chunk signature does not match";
-	case GW_CHUNKED_ERR_CHUNK_SIZE: return "chunk size out of bounds";
-	case GW_CHUNKED_ERR_LENGTH: return "decoded length differs from X-Amz-Decoded-Content-Length";
-	case GW_CHUNKED_ERR_TRAILER: return "malformed or missing trailer";
-	default: return err < 0 ? strerror(-err) : "unknown";
+	case 0:
+		return "success";
+	case GW_CHUNKED_ERR_FRAMING:
+		return "malformed aws-chunked framing";
+	case GW_CHUNKED_ERR_INCOMPLETE:
+		return "aws-chunked body ended early";
+	case GW_CHUNKED_ERR_SIGNATURE:
+		return "chunk signature does not match";
+	case GW_CHUNKED_ERR_CHUNK_SIZE:
+		return "chunk size out of bounds";
+	case GW_CHUNKED_ERR_LENGTH:
+		return "decoded length differs from "
+		       "X-Amz-Decoded-Content-Length";
+	case GW_CHUNKED_ERR_TRAILER:
+		return "malformed or missing trailer";
+	default:
+		return err < 0 ? strerror(-err) : "unknown";
 	}
 }
 
@@ -76,11 +86,16 @@ const char *gw_chunked_s3_code(int err)
 	switch (err) {
 	case GW_CHUNKED_ERR_FRAMING:
 	case GW_CHUNKED_ERR_INCOMPLETE:
-	case GW_CHUNKED_ERR_LENGTH: return "IncompleteBody";
-	case GW_CHUNKED_ERR_SIGNATURE: return "SignatureDoesNotMatch";
-	case GW_CHUNKED_ERR_CHUNK_SIZE: return "InvalidChunkSizeError";
-	case GW_CHUNKED_ERR_TRAILER: return "MalformedTrailerError";
-	default: return "InternalError";
+	case GW_CHUNKED_ERR_LENGTH:
+		return "IncompleteBody";
+	case GW_CHUNKED_ERR_SIGNATURE:
+		return "SignatureDoesNotMatch";
+	case GW_CHUNKED_ERR_CHUNK_SIZE:
+		return "InvalidChunkSizeError";
+	case GW_CHUNKED_ERR_TRAILER:
+		return "MalformedTrailerError";
+	default:
+		return "InternalError";
 	}
 }
 
@@ -90,9 +105,10 @@ static bool signed_mode(const struct gw_chunked *d)
 }
 
 int gw_chunked_new(const struct gw_chunked_config *cfg,
-		   const struct gw_chunked_sink *sink, struct gw_chunked **out)
+                   const struct gw_chunked_sink *sink, struct gw_chunked **out)
 {
-	ASSERT(cfg != NULL && sink != NULL && sink->data != NULL && out != NULL);
+	ASSERT(cfg != NULL && sink != NULL && sink->data != NULL &&
+	       out != NULL);
 	if (cfg->mode != GW_CHUNKED_UNSIGNED_TRAILER && cfg->auth == NULL)
 		return -EINVAL;
 	struct gw_chunked *d = calloc(1, sizeof(*d));
@@ -101,7 +117,8 @@ int gw_chunked_new(const struct gw_chunked_config *cfg,
 	d->cfg = *cfg;
 	d->sink = *sink;
 	if (d->cfg.chunk_bytes_min == 0)
-		d->cfg.chunk_bytes_min = signed_mode(d) ? GW_CHUNKED_SIGNED_MIN : 1;
+		d->cfg.chunk_bytes_min =
+		    signed_mode(d) ? GW_CHUNKED_SIGNED_MIN : 1;
 	if (d->cfg.chunk_bytes_max == 0)
 		d->cfg.chunk_bytes_max = GW_CHUNKED_DEFAULT_MAX;
 	if (cfg->trailer_names != NULL) {
@@ -114,11 +131,13 @@ int gw_chunked_new(const struct gw_chunked_config *cfg,
 	d->cfg.trailer_names = NULL;
 	if (signed_mode(d)) {
 		d->auth = *cfg->auth;
-		memcpy(d->prev_sig, d->auth.seed_signature, sizeof(d->prev_sig));
+		memcpy(d->prev_sig, d->auth.seed_signature,
+		       sizeof(d->prev_sig));
 		d->sha = EVP_MD_CTX_new();
 		d->trailer_sha = EVP_MD_CTX_new();
 		if (d->sha == NULL || d->trailer_sha == NULL ||
-		    EVP_DigestInit_ex(d->trailer_sha, EVP_sha256(), NULL) != 1) {
+		    EVP_DigestInit_ex(d->trailer_sha, EVP_sha256(), NULL) !=
+		        1) {
 			gw_chunked_free(d);
 			return -ENOMEM;
 		}
@@ -168,7 +187,7 @@ static int verify_chunk(struct gw_chunked *d)
 		return -ENOMEM;
 	char sig[SIGV4_HEX_LEN + 1];
 	sigv4_chunk_signature(d->auth.signing_key, d->auth.amz_date,
-			      d->auth.scope, d->prev_sig, h, sig);
+	                      d->auth.scope, d->prev_sig, h, sig);
 	if (!sigv4_equal(sig, d->chunk_sig, SIGV4_HEX_LEN))
 		return GW_CHUNKED_ERR_SIGNATURE;
 	memcpy(d->prev_sig, sig, sizeof(sig));
@@ -193,7 +212,8 @@ static int parse_header_line(struct gw_chunked *d, const char *l, size_t n)
 	static const char ext[] = ";chunk-signature=";
 	size_t elen = sizeof(ext) - 1;
 	if (signed_mode(d)) {
-		if (n - i != elen + SIGV4_HEX_LEN || memcmp(l + i, ext, elen) != 0)
+		if (n - i != elen + SIGV4_HEX_LEN ||
+		    memcmp(l + i, ext, elen) != 0)
 			return GW_CHUNKED_ERR_FRAMING;
 		memcpy(d->chunk_sig, l + i + elen, SIGV4_HEX_LEN);
 		d->chunk_sig[SIGV4_HEX_LEN] = '\0';
@@ -223,7 +243,6 @@ static int parse_header_line(struct gw_chunked *d, const char *l, size_t n)
 	return 0;
 }
 
-
 /* The empty line after the trailers: check the trailer signature. */
 static int end_trailers(struct gw_chunked *d)
 {
@@ -238,7 +257,7 @@ static int end_trailers(struct gw_chunked *d)
 		return -ENOMEM;
 	char sig[SIGV4_HEX_LEN + 1];
 	sigv4_trailer_signature(d->auth.signing_key, d->auth.amz_date,
-				d->auth.scope, d->prev_sig, h, sig);
+	                        d->auth.scope, d->prev_sig, h, sig);
 	if (!sigv4_equal(sig, d->trailer_sig, SIGV4_HEX_LEN))
 		return GW_CHUNKED_ERR_SIGNATURE;
 	return 0;
@@ -272,7 +291,8 @@ static int trailer_line(struct gw_chunked *d, const char *l, size_t n)
 		name[i] = (char)tolower((unsigned char)ns[i]);
 	name[nl] = '\0';
 	if (strcmp(name, "x-amz-trailer-signature") == 0) {
-		if (d->cfg.mode != GW_CHUNKED_SIGNED_TRAILER || vl != SIGV4_HEX_LEN)
+		if (d->cfg.mode != GW_CHUNKED_SIGNED_TRAILER ||
+		    vl != SIGV4_HEX_LEN)
 			return GW_CHUNKED_ERR_TRAILER;
 		memcpy(d->trailer_sig, vs, vl);
 		d->trailer_sig[vl] = '\0';
@@ -451,7 +471,7 @@ size_t gw_chunked_trailer_count(const struct gw_chunked *d)
 }
 
 void gw_chunked_trailer_at(const struct gw_chunked *d, size_t i,
-			   const char **name, const char **value)
+                           const char **name, const char **value)
 {
 	ASSERT(i < d->ntrailers);
 	*name = d->trailers[i].name;
@@ -459,7 +479,7 @@ void gw_chunked_trailer_at(const struct gw_chunked *d, size_t i,
 }
 
 int gw_chunked_mode_from_payload(enum sigv4_payload payload,
-				 enum gw_chunked_mode *out)
+                                 enum gw_chunked_mode *out)
 {
 	switch (payload) {
 	case SIGV4_PAYLOAD_STREAMING:

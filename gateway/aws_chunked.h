@@ -44,22 +44,24 @@ enum gw_chunked_mode {
 
 /* Errors (module range -3200..-3299); gw_chunked_s3_code maps them. */
 enum {
-	GW_CHUNKED_ERR_FRAMING = -3201,    /* malformed framing: IncompleteBody */
-	GW_CHUNKED_ERR_INCOMPLETE = -3202, /* body ended early: IncompleteBody */
-	GW_CHUNKED_ERR_SIGNATURE = -3203,  /* SignatureDoesNotMatch */
+	GW_CHUNKED_ERR_FRAMING = -3201, /* malformed framing: IncompleteBody */
+	GW_CHUNKED_ERR_INCOMPLETE =
+	    -3202,                        /* body ended early: IncompleteBody */
+	GW_CHUNKED_ERR_SIGNATURE = -3203, /* SignatureDoesNotMatch */
 	GW_CHUNKED_ERR_CHUNK_SIZE = -3204, /* InvalidChunkSizeError */
-	GW_CHUNKED_ERR_LENGTH = -3205,     /* != X-Amz-Decoded-Content-Length: IncompleteBody */
-	GW_CHUNKED_ERR_TRAILER = -3206,    /* MalformedTrailerError */
+	GW_CHUNKED_ERR_LENGTH =
+	    -3205, /* != X-Amz-Decoded-Content-Length: IncompleteBody */
+	GW_CHUNKED_ERR_TRAILER = -3206, /* MalformedTrailerError */
 };
 const char *gw_chunked_strerror(int err);
 const char *gw_chunked_s3_code(int err);
 
-#define GW_CHUNKED_LINE_MAX 1024
-#define GW_CHUNKED_TRAILERS_MAX 8
-#define GW_CHUNKED_TRAILER_NAME_MAX 64
+#define GW_CHUNKED_LINE_MAX          1024
+#define GW_CHUNKED_TRAILERS_MAX      8
+#define GW_CHUNKED_TRAILER_NAME_MAX  64
 #define GW_CHUNKED_TRAILER_VALUE_MAX 256
 /* S3: every chunk but the last carries at least 8 KiB (sigv4-streaming). */
-#define GW_CHUNKED_SIGNED_MIN 8192
+#define GW_CHUNKED_SIGNED_MIN  8192
 #define GW_CHUNKED_DEFAULT_MAX (64u * 1024 * 1024)
 
 struct gw_chunked_config {
@@ -91,7 +93,7 @@ struct gw_chunked;
 
 /* Creates a decoder; 0, -EINVAL (bad config) or -ENOMEM. */
 int gw_chunked_new(const struct gw_chunked_config *cfg,
-		   const struct gw_chunked_sink *sink, struct gw_chunked **out);
+                   const struct gw_chunked_sink *sink, struct gw_chunked **out);
 void gw_chunked_free(struct gw_chunked *d);
 
 /*
@@ -112,7 +114,7 @@ int gw_chunked_finish(struct gw_chunked *d);
  * when the payload is not streamed (SHA256 / UNSIGNED: a plain body).
  */
 int gw_chunked_mode_from_payload(enum sigv4_payload payload,
-				 enum gw_chunked_mode *out);
+                                 enum gw_chunked_mode *out);
 
 /*
  * Parses an X-Amz-Decoded-Content-Length value strictly (decimal digits
@@ -129,6 +131,6 @@ uint64_t gw_chunked_decoded_bytes(const struct gw_chunked *d);
 const char *gw_chunked_trailer(const struct gw_chunked *d, const char *name);
 size_t gw_chunked_trailer_count(const struct gw_chunked *d);
 void gw_chunked_trailer_at(const struct gw_chunked *d, size_t i,
-			   const char **name, const char **value);
+                           const char **name, const char **value);
 
 #endif /* VS_GATEWAY_AWS_CHUNKED_H */

@@ -9,7 +9,7 @@
 #include "engine/assert.h"
 
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 size_t gw_base64_encode(const uint8_t *src, size_t len, char *dst)
 {
@@ -18,8 +18,8 @@ size_t gw_base64_encode(const uint8_t *src, size_t len, char *dst)
 	size_t o = 0;
 	size_t i = 0;
 	for (; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 |
-			     src[i + 2];
+		uint32_t v = (uint32_t)src[i] << 16 |
+		             (uint32_t)src[i + 1] << 8 | src[i + 2];
 		dst[o++] = b64_alphabet[v >> 18];
 		dst[o++] = b64_alphabet[(v >> 12) & 63];
 		dst[o++] = b64_alphabet[(v >> 6) & 63];
@@ -84,7 +84,8 @@ long gw_base64_decode(const char *src, size_t len, uint8_t *dst, size_t dst_cap)
 			int d = src[i + k] == '=' ? 0 : b64_value(src[i + k]);
 			v = v << 6 | (uint32_t)d;
 		}
-		uint8_t b[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+		uint8_t b[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8),
+		                (uint8_t)v};
 		for (size_t k = 0; k < 3 && o < out_len; k++)
 			dst[o++] = b[k];
 	}

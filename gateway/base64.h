@@ -26,6 +26,7 @@ size_t gw_base64_encode(const uint8_t *src, size_t len, char *dst);
  * decoded length, or -EINVAL for malformed input, or -ENOSPC when dst is too
  * small.  dst is written only on success.
  */
-long gw_base64_decode(const char *src, size_t len, uint8_t *dst, size_t dst_cap);
+long gw_base64_decode(const char *src, size_t len, uint8_t *dst,
+                      size_t dst_cap);
 
 #endif /* VS_GATEWAY_BASE64_H */

@@ -28,25 +28,33 @@ static const struct {
 	const char *header;
 	size_t len;
 } cksum_algs[GW_CKSUM_COUNT] = {
-	[GW_CKSUM_MD5] = {"MD5", NULL, 16},
-	[GW_CKSUM_SHA1] = {"SHA1", "x-amz-checksum-sha1", 20},
-	[GW_CKSUM_SHA256] = {"SHA256", "x-amz-checksum-sha256", 32},
-	[GW_CKSUM_CRC32] = {"CRC32", "x-amz-checksum-crc32", 4},
-	[GW_CKSUM_CRC32C] = {"CRC32C", "x-amz-checksum-crc32c", 4},
-	[GW_CKSUM_CRC64NVME] = {"CRC64NVME", "x-amz-checksum-crc64nvme", 8},
+    [GW_CKSUM_MD5] = {"MD5", NULL, 16},
+    [GW_CKSUM_SHA1] = {"SHA1", "x-amz-checksum-sha1", 20},
+    [GW_CKSUM_SHA256] = {"SHA256", "x-amz-checksum-sha256", 32},
+    [GW_CKSUM_CRC32] = {"CRC32", "x-amz-checksum-crc32", 4},
+    [GW_CKSUM_CRC32C] = {"CRC32C", "x-amz-checksum-crc32c", 4},
+    [GW_CKSUM_CRC64NVME] = {"CRC64NVME", "x-amz-checksum-crc64nvme", 8},
 };
 
 const char *gw_cksum_strerror(int err)
 {
 	switch (err) {
-	case 0: return "success";
-	case GW_CKSUM_ERR_BAD_DIGEST: return "Content-MD5 does not match the body";
-	case GW_CKSUM_ERR_INVALID_DIGEST: return "Content-MD5 is not valid";
-	case GW_CKSUM_ERR_SHA256_MISMATCH: return "x-amz-content-sha256 does not match the body";
-	case GW_CKSUM_ERR_MISMATCH: return "x-amz-checksum value does not match the body";
-	case GW_CKSUM_ERR_INVALID_VALUE: return "x-amz-checksum value is not valid";
-	case GW_CKSUM_ERR_CRYPTO: return "libcrypto failure";
-	default: return err < 0 ? strerror(-err) : "unknown";
+	case 0:
+		return "success";
+	case GW_CKSUM_ERR_BAD_DIGEST:
+		return "Content-MD5 does not match the body";
+	case GW_CKSUM_ERR_INVALID_DIGEST:
+		return "Content-MD5 is not valid";
+	case GW_CKSUM_ERR_SHA256_MISMATCH:
+		return "x-amz-content-sha256 does not match the body";
+	case GW_CKSUM_ERR_MISMATCH:
+		return "x-amz-checksum value does not match the body";
+	case GW_CKSUM_ERR_INVALID_VALUE:
+		return "x-amz-checksum value is not valid";
+	case GW_CKSUM_ERR_CRYPTO:
+		return "libcrypto failure";
+	default:
+		return err < 0 ? strerror(-err) : "unknown";
 	}
 }
 
@@ -54,11 +62,16 @@ const char *gw_cksum_s3_code(int err)
 {
 	switch (err) {
 	case GW_CKSUM_ERR_BAD_DIGEST:
-	case GW_CKSUM_ERR_MISMATCH: return "BadDigest";
-	case GW_CKSUM_ERR_INVALID_DIGEST: return "InvalidDigest";
-	case GW_CKSUM_ERR_SHA256_MISMATCH: return "XAmzContentSHA256Mismatch";
-	case GW_CKSUM_ERR_INVALID_VALUE: return "InvalidRequest";
-	default: return "InternalError";
+	case GW_CKSUM_ERR_MISMATCH:
+		return "BadDigest";
+	case GW_CKSUM_ERR_INVALID_DIGEST:
+		return "InvalidDigest";
+	case GW_CKSUM_ERR_SHA256_MISMATCH:
+		return "XAmzContentSHA256Mismatch";
+	case GW_CKSUM_ERR_INVALID_VALUE:
+		return "InvalidRequest";
+	default:
+		return "InternalError";
 	}
 }
 
@@ -109,10 +122,14 @@ int gw_cksum_alg_from_header(const char *name, enum gw_cksum_alg *out)
 static const EVP_MD *cksum_md(enum gw_cksum_alg alg)
 {
 	switch (alg) {
-	case GW_CKSUM_MD5: return EVP_md5();
-	case GW_CKSUM_SHA1: return EVP_sha1();
-	case GW_CKSUM_SHA256: return EVP_sha256();
-	default: return NULL;
+	case GW_CKSUM_MD5:
+		return EVP_md5();
+	case GW_CKSUM_SHA1:
+		return EVP_sha1();
+	case GW_CKSUM_SHA256:
+		return EVP_sha256();
+	default:
+		return NULL;
 	}
 }
 
@@ -123,7 +140,8 @@ int gw_cksum_init(struct gw_cksum *c, enum gw_cksum_alg alg)
 	c->alg = alg;
 	const EVP_MD *md = cksum_md(alg);
 	if (md == NULL) {
-		/* CRC32C runs un-inverted from all ones; see the file comment. */
+		/* CRC32C runs un-inverted from all ones; see the file comment.
+		 */
 		c->crc = alg == GW_CKSUM_CRC32C ? 0xffffffffu : 0;
 		return 0;
 	}
@@ -156,7 +174,7 @@ int gw_cksum_update(struct gw_cksum *c, const void *buf, size_t len)
 			int n = len > (1u << 30) ? (1 << 30) : (int)len;
 			/* ISA-L's prototype lacks const; it does not write. */
 			c->crc = crc32_iscsi((unsigned char *)(uintptr_t)p, n,
-					     (unsigned int)c->crc);
+			                     (unsigned int)c->crc);
 			p += n;
 			len -= (size_t)n;
 		}
@@ -212,7 +230,7 @@ void gw_cksum_cleanup(struct gw_cksum *c)
 }
 
 int gw_cksum_oneshot(enum gw_cksum_alg alg, const void *buf, size_t len,
-		     uint8_t *out)
+                     uint8_t *out)
 {
 	struct gw_cksum c;
 	int rc = gw_cksum_init(&c, alg);
@@ -266,7 +284,7 @@ int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64)
 }
 
 int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
-			const char *b64)
+                        const char *b64)
 {
 	ASSERT(!s->finished);
 	ASSERT(alg < GW_CKSUM_COUNT && alg != GW_CKSUM_MD5);
@@ -283,7 +301,7 @@ int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
 }
 
 int gw_cksum_set_expect_payload_sha256(struct gw_cksum_set *s,
-				       const uint8_t sha256[32])
+                                       const uint8_t sha256[32])
 {
 	ASSERT(!s->finished);
 	int rc = set_enable(s, GW_CKSUM_SHA256);
@@ -318,9 +336,8 @@ int gw_cksum_set_finish(struct gw_cksum_set *s)
 			return rc;
 	}
 	s->finished = true;
-	if (s->sha256_payload &&
-	    CRYPTO_memcmp(s->got[GW_CKSUM_SHA256], s->sha256_payload_want,
-			  32) != 0)
+	if (s->sha256_payload && CRYPTO_memcmp(s->got[GW_CKSUM_SHA256],
+	                                       s->sha256_payload_want, 32) != 0)
 		return GW_CKSUM_ERR_SHA256_MISMATCH;
 	if (s->md5_declared &&
 	    memcmp(s->got[GW_CKSUM_MD5], s->want[GW_CKSUM_MD5], 16) != 0)
@@ -335,7 +352,7 @@ int gw_cksum_set_finish(struct gw_cksum_set *s)
 }
 
 const uint8_t *gw_cksum_set_digest(const struct gw_cksum_set *s,
-				   enum gw_cksum_alg alg)
+                                   enum gw_cksum_alg alg)
 {
 	ASSERT(s->finished);
 	ASSERT(s->mask & GW_CKSUM_BIT(alg));
@@ -343,10 +360,9 @@ const uint8_t *gw_cksum_set_digest(const struct gw_cksum_set *s,
 }
 
 void gw_cksum_set_base64(const struct gw_cksum_set *s, enum gw_cksum_alg alg,
-			 char *out)
+                         char *out)
 {
-	gw_base64_encode(gw_cksum_set_digest(s, alg), cksum_algs[alg].len,
-			 out);
+	gw_base64_encode(gw_cksum_set_digest(s, alg), cksum_algs[alg].len, out);
 }
 
 void gw_cksum_set_cleanup(struct gw_cksum_set *s)
@@ -358,7 +374,7 @@ void gw_cksum_set_cleanup(struct gw_cksum_set *s)
 }
 
 int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
-		       size_t nparts, char *out, size_t out_cap)
+                       size_t nparts, char *out, size_t out_cap)
 {
 	ASSERT(alg < GW_CKSUM_COUNT);
 	ASSERT(parts != NULL || nparts == 0);

@@ -36,16 +36,18 @@ enum gw_cksum_alg {
 #define GW_CKSUM_BIT(alg) (1u << (alg))
 /* The largest digest (SHA-256), and its base64 form with NUL. */
 #define GW_CKSUM_DIGEST_MAX 32
-#define GW_CKSUM_B64_MAX 45
+#define GW_CKSUM_B64_MAX    45
 
 /* Error codes (module range -3100..-3199); gw_cksum_strerror names them. */
 enum {
-	GW_CKSUM_ERR_BAD_DIGEST = -3101,      /* Content-MD5 mismatch: BadDigest */
-	GW_CKSUM_ERR_INVALID_DIGEST = -3102,  /* malformed Content-MD5: InvalidDigest */
+	GW_CKSUM_ERR_BAD_DIGEST = -3101, /* Content-MD5 mismatch: BadDigest */
+	GW_CKSUM_ERR_INVALID_DIGEST =
+	    -3102, /* malformed Content-MD5: InvalidDigest */
 	GW_CKSUM_ERR_SHA256_MISMATCH = -3103, /* XAmzContentSHA256Mismatch */
 	GW_CKSUM_ERR_MISMATCH = -3104,        /* x-amz-checksum-*: BadDigest */
-	GW_CKSUM_ERR_INVALID_VALUE = -3105,   /* malformed x-amz-checksum-*: InvalidRequest */
-	GW_CKSUM_ERR_CRYPTO = -3106,          /* libcrypto failed: InternalError */
+	GW_CKSUM_ERR_INVALID_VALUE =
+	    -3105, /* malformed x-amz-checksum-*: InvalidRequest */
+	GW_CKSUM_ERR_CRYPTO = -3106, /* libcrypto failed: InternalError */
 };
 const char *gw_cksum_strerror(int err);
 /* The S3 error code string for an error above ("BadDigest", ...). */
@@ -81,16 +83,16 @@ int gw_cksum_final(struct gw_cksum *c, uint8_t *out);
 void gw_cksum_cleanup(struct gw_cksum *c);
 /* One-shot digest of a buffer. */
 int gw_cksum_oneshot(enum gw_cksum_alg alg, const void *buf, size_t len,
-		     uint8_t *out);
+                     uint8_t *out);
 
 /*
  * A checksum set.  Declare what to compute and what was declared, feed
  * the body, then finish.  Fields are private.
  */
 struct gw_cksum_set {
-	unsigned mask;     /* algorithms computed */
-	unsigned expected; /* algorithms with a declared value */
-	bool md5_declared; /* Content-MD5 (BadDigest) vs x-amz-checksum */
+	unsigned mask;       /* algorithms computed */
+	unsigned expected;   /* algorithms with a declared value */
+	bool md5_declared;   /* Content-MD5 (BadDigest) vs x-amz-checksum */
 	bool sha256_payload; /* x-amz-content-sha256 (its own error) */
 	bool finished;
 	struct gw_cksum c[GW_CKSUM_COUNT];
@@ -109,10 +111,10 @@ int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64);
  * GW_CKSUM_ERR_INVALID_VALUE.
  */
 int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
-			const char *b64);
+                        const char *b64);
 /* Declares the x-amz-content-sha256 payload hash (32 raw bytes). */
 int gw_cksum_set_expect_payload_sha256(struct gw_cksum_set *s,
-				       const uint8_t sha256[32]);
+                                       const uint8_t sha256[32]);
 int gw_cksum_set_update(struct gw_cksum_set *s, const void *buf, size_t len);
 /*
  * Finishes every digest and compares with the declared values: 0, or the
@@ -123,10 +125,10 @@ int gw_cksum_set_update(struct gw_cksum_set *s, const void *buf, size_t len);
 int gw_cksum_set_finish(struct gw_cksum_set *s);
 /* After finish: the computed digest of alg (must be in the mask). */
 const uint8_t *gw_cksum_set_digest(const struct gw_cksum_set *s,
-				   enum gw_cksum_alg alg);
+                                   enum gw_cksum_alg alg);
 /* After finish: base64 of the digest into out (GW_CKSUM_B64_MAX bytes). */
 void gw_cksum_set_base64(const struct gw_cksum_set *s, enum gw_cksum_alg alg,
-			 char *out);
+                         char *out);
 /* Releases the digests; safe after any call, and twice. */
 void gw_cksum_set_cleanup(struct gw_cksum_set *s);
 
@@ -137,6 +139,6 @@ void gw_cksum_set_cleanup(struct gw_cksum_set *s);
  * out holds GW_CKSUM_B64_MAX + 8 bytes.  Returns 0 or an error.
  */
 int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
-		       size_t nparts, char *out, size_t out_cap);
+                       size_t nparts, char *out, size_t out_cap);
 
 #endif /* VS_GATEWAY_CHECKSUM_H */

@@ -23,7 +23,8 @@ static void crc64_tables_init(void)
 	for (unsigned b = 0; b < 256; b++) {
 		uint64_t c = b;
 		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? (c >> 1) ^ CRC64NVME_POLY_REFLECTED : c >> 1;
+			c = (c & 1) ? (c >> 1) ^ CRC64NVME_POLY_REFLECTED
+			            : c >> 1;
 		crc64_table[0][b] = c;
 	}
 	for (unsigned b = 0; b < 256; b++) {
@@ -53,14 +54,12 @@ uint64_t gw_crc64nvme(uint64_t crc, const void *buf, size_t len)
 		w = __builtin_bswap64(w);
 #endif
 		c ^= w;
-		c = crc64_table[7][c & 0xff] ^
-		    crc64_table[6][(c >> 8) & 0xff] ^
+		c = crc64_table[7][c & 0xff] ^ crc64_table[6][(c >> 8) & 0xff] ^
 		    crc64_table[5][(c >> 16) & 0xff] ^
 		    crc64_table[4][(c >> 24) & 0xff] ^
 		    crc64_table[3][(c >> 32) & 0xff] ^
 		    crc64_table[2][(c >> 40) & 0xff] ^
-		    crc64_table[1][(c >> 48) & 0xff] ^
-		    crc64_table[0][c >> 56];
+		    crc64_table[1][(c >> 48) & 0xff] ^ crc64_table[0][c >> 56];
 		p += 8;
 		len -= 8;
 	}

@@ -22,29 +22,46 @@
 
 #include "engine/assert.h"
 
-#define EMPTY_SHA256 \
+#define EMPTY_SHA256                                                           \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define ALGORITHM "AWS4-HMAC-SHA256"
 
 const char *sigv4_strerror(int err)
 {
 	switch (err) {
-	case 0: return "success";
-	case SIGV4_ERR_ANONYMOUS: return "request carries no signature";
-	case SIGV4_ERR_MALFORMED: return "Authorization header is malformed";
-	case SIGV4_ERR_QUERY_MALFORMED: return "presigned query parameters are malformed";
-	case SIGV4_ERR_REGION: return "credential scope names the wrong region";
-	case SIGV4_ERR_UNSUPPORTED: return "authorization mechanism not supported; use AWS4-HMAC-SHA256";
-	case SIGV4_ERR_ACCESS_KEY: return "unknown access key";
-	case SIGV4_ERR_SIGNATURE: return "signature does not match";
-	case SIGV4_ERR_SKEW: return "request time too skewed";
-	case SIGV4_ERR_EXPIRED: return "Request has expired";
-	case SIGV4_ERR_DATE: return "no valid x-amz-date or Date header";
-	case SIGV4_ERR_UNSIGNED_HEADER: return "host and x-amz-date (or date) must be signed";
-	case SIGV4_ERR_CONTENT_SHA256_MISSING: return "missing x-amz-content-sha256";
-	case SIGV4_ERR_CONTENT_SHA256_INVALID: return "x-amz-content-sha256 is not a valid value";
-	case SIGV4_ERR_TOO_LARGE: return "request too large to sign";
-	default: return err < 0 ? strerror(-err) : "unknown";
+	case 0:
+		return "success";
+	case SIGV4_ERR_ANONYMOUS:
+		return "request carries no signature";
+	case SIGV4_ERR_MALFORMED:
+		return "Authorization header is malformed";
+	case SIGV4_ERR_QUERY_MALFORMED:
+		return "presigned query parameters are malformed";
+	case SIGV4_ERR_REGION:
+		return "credential scope names the wrong region";
+	case SIGV4_ERR_UNSUPPORTED:
+		return "authorization mechanism not supported; use "
+		       "AWS4-HMAC-SHA256";
+	case SIGV4_ERR_ACCESS_KEY:
+		return "unknown access key";
+	case SIGV4_ERR_SIGNATURE:
+		return "signature does not match";
+	case SIGV4_ERR_SKEW:
+		return "request time too skewed";
+	case SIGV4_ERR_EXPIRED:
+		return "Request has expired";
+	case SIGV4_ERR_DATE:
+		return "no valid x-amz-date or Date header";
+	case SIGV4_ERR_UNSIGNED_HEADER:
+		return "host and x-amz-date (or date) must be signed";
+	case SIGV4_ERR_CONTENT_SHA256_MISSING:
+		return "missing x-amz-content-sha256";
+	case SIGV4_ERR_CONTENT_SHA256_INVALID:
+		return "x-amz-content-sha256 is not a valid value";
+	case SIGV4_ERR_TOO_LARGE:
+		return "request too large to sign";
+	default:
+		return err < 0 ? strerror(-err) : "unknown";
 	}
 }
 
@@ -54,18 +71,27 @@ const char *sigv4_s3_code(int err)
 	case SIGV4_ERR_ANONYMOUS:
 	case SIGV4_ERR_EXPIRED:
 	case SIGV4_ERR_DATE:
-	case SIGV4_ERR_UNSIGNED_HEADER: return "AccessDenied";
+	case SIGV4_ERR_UNSIGNED_HEADER:
+		return "AccessDenied";
 	case SIGV4_ERR_MALFORMED:
-	case SIGV4_ERR_REGION: return "AuthorizationHeaderMalformed";
-	case SIGV4_ERR_QUERY_MALFORMED: return "AuthorizationQueryParametersError";
+	case SIGV4_ERR_REGION:
+		return "AuthorizationHeaderMalformed";
+	case SIGV4_ERR_QUERY_MALFORMED:
+		return "AuthorizationQueryParametersError";
 	case SIGV4_ERR_UNSUPPORTED:
 	case SIGV4_ERR_CONTENT_SHA256_MISSING:
-	case SIGV4_ERR_TOO_LARGE: return "InvalidRequest";
-	case SIGV4_ERR_ACCESS_KEY: return "InvalidAccessKeyId";
-	case SIGV4_ERR_SIGNATURE: return "SignatureDoesNotMatch";
-	case SIGV4_ERR_SKEW: return "RequestTimeTooSkewed";
-	case SIGV4_ERR_CONTENT_SHA256_INVALID: return "InvalidArgument";
-	default: return "InternalError";
+	case SIGV4_ERR_TOO_LARGE:
+		return "InvalidRequest";
+	case SIGV4_ERR_ACCESS_KEY:
+		return "InvalidAccessKeyId";
+	case SIGV4_ERR_SIGNATURE:
+		return "SignatureDoesNotMatch";
+	case SIGV4_ERR_SKEW:
+		return "RequestTimeTooSkewed";
+	case SIGV4_ERR_CONTENT_SHA256_INVALID:
+		return "InvalidArgument";
+	default:
+		return "InternalError";
 	}
 }
 
@@ -146,15 +172,15 @@ static void sb_enc_byte(struct sbuf *b, unsigned char c)
  * re-encodes it.  A literal '/' stays when keep_slash (path separators).
  * A '%' not followed by two hex digits is taken literally (as "%25").
  */
-static void sb_reencode(struct sbuf *b, const char *s, size_t n, bool plus_space,
-			bool keep_slash)
+static void sb_reencode(struct sbuf *b, const char *s, size_t n,
+                        bool plus_space, bool keep_slash)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n &&
-		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
 			c = (unsigned char)(hexval(s[i + 1]) << 4 |
-					    hexval(s[i + 2]));
+			                    hexval(s[i + 2]));
 			i += 2;
 			sb_enc_byte(b, c);
 			continue;
@@ -208,8 +234,8 @@ static bool qname_is(const char *s, size_t n, const char *name)
 	size_t k = 0, want = strlen(name);
 	for (size_t i = 0; i < n; i++, k++) {
 		char c = s[i];
-		if (c == '%' && i + 2 < n &&
-		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
 			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
 			i += 2;
 		}
@@ -231,7 +257,7 @@ static void qparams_free(struct qparam *v, size_t n)
 /* Parameters are split on '&' (empty pieces skipped), name and value on
  * the first '='; a parameter without '=' has an empty value ("lifecycle="). */
 static void sb_canonical_query(struct sbuf *b, const char *q, size_t qlen,
-			       bool presigned)
+                               bool presigned)
 {
 	size_t count = 1;
 	for (size_t i = 0; i < qlen; i++)
@@ -252,7 +278,8 @@ static void sb_canonical_query(struct sbuf *b, const char *q, size_t qlen,
 			size_t nlen = eq ? (size_t)(eq - (q + i)) : j - i;
 			const char *val = eq ? eq + 1 : q + j;
 			size_t vlen = eq ? (size_t)(q + j - val) : 0;
-			if (!(presigned && qname_is(q + i, nlen, "X-Amz-Signature"))) {
+			if (!(presigned &&
+			      qname_is(q + i, nlen, "X-Amz-Signature"))) {
 				ASSERT(n < count);
 				v[n].name = enc_dup(q + i, nlen, &err);
 				v[n].value = enc_dup(val, vlen, &err);
@@ -297,7 +324,7 @@ static void sb_trimall(struct sbuf *b, const char *v)
 }
 
 static int sb_canonical_headers(struct sbuf *b, const struct sigv4_request *req,
-				const char *signed_headers)
+                                const char *signed_headers)
 {
 	const char *p = signed_headers;
 	while (*p) {
@@ -328,8 +355,9 @@ static int sb_canonical_headers(struct sbuf *b, const struct sigv4_request *req,
 }
 
 int sigv4_canonical_request(const struct sigv4_request *req,
-			    const char *signed_headers, const char *payload_hash,
-			    bool presigned, char **out)
+                            const char *signed_headers,
+                            const char *payload_hash, bool presigned,
+                            char **out)
 {
 	ASSERT(req != NULL && req->method != NULL && req->target != NULL);
 	ASSERT(signed_headers != NULL && payload_hash != NULL);
@@ -390,7 +418,7 @@ void sigv4_sha256_hex(const void *buf, size_t len, char *hex)
 }
 
 static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
-		 uint8_t out[32])
+                 uint8_t out[32])
 {
 	unsigned n = 0;
 	uint8_t *r = HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &n);
@@ -398,18 +426,18 @@ static void hmac(const void *key, size_t klen, const void *msg, size_t mlen,
 }
 
 int sigv4_string_to_sign(const char *amz_date, const char *scope,
-			 const char *canonical_request, char *out,
-			 size_t out_cap)
+                         const char *canonical_request, char *out,
+                         size_t out_cap)
 {
 	char h[65];
 	sigv4_sha256_hex(canonical_request, strlen(canonical_request), h);
 	int n = snprintf(out, out_cap, ALGORITHM "\n%s\n%s\n%s", amz_date,
-			 scope, h);
+	                 scope, h);
 	return n < 0 || (size_t)n >= out_cap ? -ENOSPC : 0;
 }
 
 void sigv4_signing_key(const char *secret, const char *date8,
-		       const char *region, const char *service, uint8_t key[32])
+                       const char *region, const char *service, uint8_t key[32])
 {
 	char k[4 + SIGV4_SECRET_MAX + 1];
 	int n = snprintf(k, sizeof(k), "AWS4%s", secret);
@@ -425,7 +453,7 @@ void sigv4_signing_key(const char *secret, const char *date8,
 }
 
 void sigv4_signature(const uint8_t key[32], const char *string_to_sign,
-		     char *hex)
+                     char *hex)
 {
 	uint8_t d[32];
 	hmac(key, 32, string_to_sign, strlen(string_to_sign), d);
@@ -433,33 +461,33 @@ void sigv4_signature(const uint8_t key[32], const char *string_to_sign,
 }
 
 static void stream_signature(const char *algo, const uint8_t key[32],
-			     const char *amz_date, const char *scope,
-			     const char *prev_hex, const char *extra,
-			     const uint8_t hash[32], char *hex)
+                             const char *amz_date, const char *scope,
+                             const char *prev_hex, const char *extra,
+                             const uint8_t hash[32], char *hex)
 {
 	char h[65];
 	to_hex(hash, 32, h);
 	char sts[512];
 	int n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s%s", algo,
-			 amz_date, scope, prev_hex, extra, h);
+	                 amz_date, scope, prev_hex, extra, h);
 	ASSERT(n > 0 && (size_t)n < sizeof(sts));
 	sigv4_signature(key, sts, hex);
 }
 
 void sigv4_chunk_signature(const uint8_t key[32], const char *amz_date,
-			   const char *scope, const char *prev_hex,
-			   const uint8_t chunk_sha256[32], char *hex)
+                           const char *scope, const char *prev_hex,
+                           const uint8_t chunk_sha256[32], char *hex)
 {
 	stream_signature("AWS4-HMAC-SHA256-PAYLOAD", key, amz_date, scope,
-			 prev_hex, EMPTY_SHA256 "\n", chunk_sha256, hex);
+	                 prev_hex, EMPTY_SHA256 "\n", chunk_sha256, hex);
 }
 
 void sigv4_trailer_signature(const uint8_t key[32], const char *amz_date,
-			     const char *scope, const char *prev_hex,
-			     const uint8_t trailers_sha256[32], char *hex)
+                             const char *scope, const char *prev_hex,
+                             const uint8_t trailers_sha256[32], char *hex)
 {
 	stream_signature("AWS4-HMAC-SHA256-TRAILER", key, amz_date, scope,
-			 prev_hex, "", trailers_sha256, hex);
+	                 prev_hex, "", trailers_sha256, hex);
 }
 
 bool sigv4_equal(const char *a, const char *b, size_t len)
@@ -489,7 +517,7 @@ int sigv4_key_cache_new(size_t entries, struct sigv4_key_cache **out)
 {
 	ASSERT(entries > 0 && entries <= 65536);
 	struct sigv4_key_cache *c =
-		calloc(1, sizeof(*c) + entries * sizeof(c->e[0]));
+	    calloc(1, sizeof(*c) + entries * sizeof(c->e[0]));
 	if (c == NULL)
 		return -ENOMEM;
 	int rc = pthread_mutex_init(&c->mu, NULL);
@@ -512,8 +540,8 @@ void sigv4_key_cache_free(struct sigv4_key_cache *c)
 }
 
 static void cached_signing_key(struct sigv4_key_cache *c, const char *secret,
-			       const char *date8, const char *region,
-			       const char *service, uint8_t key[32])
+                               const char *date8, const char *region,
+                               const char *service, uint8_t key[32])
 {
 	if (c == NULL) {
 		sigv4_signing_key(secret, date8, region, service, key);
@@ -576,7 +604,7 @@ static bool digits(const char *s, size_t n, unsigned *out)
 }
 
 static bool civil_valid(unsigned y, unsigned mo, unsigned d, unsigned h,
-			unsigned mi, unsigned s)
+                        unsigned mi, unsigned s)
 {
 	return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
 	       d <= 31 && h <= 23 && mi <= 59 && s <= 60;
@@ -614,7 +642,7 @@ static bool parse_http_date(const char *s, char amz[17])
 	if (mo == 0 || !civil_valid(y, mo, d, h, mi, se))
 		return false;
 	snprintf(amz, 17, "%04u%02u%02uT%02u%02u%02uZ", y % 10000u, mo % 100u,
-		 d % 100u, h % 100u, mi % 100u, se % 100u);
+	         d % 100u, h % 100u, mi % 100u, se % 100u);
 	return true;
 }
 
@@ -665,14 +693,14 @@ static bool parse_credential(const char *s, size_t n, struct parsed_auth *p)
 	    memcmp(slash[0] + 1, "aws4_request", 12) != 0)
 		return false;
 	if (!copy_field(p->service, sizeof(p->service), slash[1] + 1,
-			(size_t)(slash[0] - slash[1] - 1)) ||
+	                (size_t)(slash[0] - slash[1] - 1)) ||
 	    !copy_field(p->region, sizeof(p->region), slash[2] + 1,
-			(size_t)(slash[1] - slash[2] - 1)) ||
+	                (size_t)(slash[1] - slash[2] - 1)) ||
 	    !copy_field(p->date8, sizeof(p->date8), slash[3] + 1,
-			(size_t)(slash[2] - slash[3] - 1)) ||
+	                (size_t)(slash[2] - slash[3] - 1)) ||
 	    strlen(p->date8) != 8 || !digits(p->date8, 8, &dummy) ||
 	    !copy_field(p->access_key, sizeof(p->access_key), s,
-			(size_t)(slash[3] - s)))
+	                (size_t)(slash[3] - s)))
 		return false;
 	return true;
 }
@@ -682,9 +710,10 @@ static bool valid_signed_headers(const char *s)
 	if (*s == '\0' || *s == ';')
 		return false;
 	for (const char *c = s; *c; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-			  *c == '-' || *c == '_' || *c == '.' ||
-			  (*c == ';' && c[1] != ';' && c[1] != '\0');
+		bool ok = (*c >= 'a' && *c <= 'z') ||
+		          (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		          *c == '.' ||
+		          (*c == ';' && c[1] != ';' && c[1] != '\0');
 		if (!ok)
 			return false;
 	}
@@ -711,9 +740,10 @@ static int parse_authorization(const char *v, struct parsed_auth *p)
 	while (*v == ' ')
 		v++;
 	size_t alen = strlen(ALGORITHM);
-	if (strncmp(v, ALGORITHM, alen) != 0 || (v[alen] != ' ' && v[alen] != '\t'))
+	if (strncmp(v, ALGORITHM, alen) != 0 ||
+	    (v[alen] != ' ' && v[alen] != '\t'))
 		return strncmp(v, "AWS4-", 5) == 0 ? SIGV4_ERR_MALFORMED
-						   : SIGV4_ERR_UNSUPPORTED;
+		                                   : SIGV4_ERR_UNSUPPORTED;
 	v += alen;
 	unsigned seen = 0;
 	for (int guard = 0; guard < 16; guard++) {
@@ -740,12 +770,12 @@ static int parse_authorization(const char *v, struct parsed_auth *p)
 		} else if (klen == 13 && memcmp(v, "SignedHeaders", 13) == 0) {
 			bit = 2;
 			ok = copy_field(p->signed_headers,
-					sizeof(p->signed_headers), val, vlen) &&
+			                sizeof(p->signed_headers), val, vlen) &&
 			     valid_signed_headers(p->signed_headers);
 		} else if (klen == 9 && memcmp(v, "Signature", 9) == 0) {
 			bit = 4;
 			ok = copy_field(p->signature, sizeof(p->signature), val,
-					vlen) &&
+			                vlen) &&
 			     valid_hex_sig(p->signature);
 		} else {
 			return SIGV4_ERR_MALFORMED;
@@ -783,9 +813,10 @@ static int query_get(const char *q, const char *name, char *buf, size_t cap)
 					return -1;
 				char c = v[k];
 				if (c == '%' && k + 2 < vlen &&
-				    hexval(v[k + 1]) >= 0 && hexval(v[k + 2]) >= 0) {
+				    hexval(v[k + 1]) >= 0 &&
+				    hexval(v[k + 2]) >= 0) {
 					c = (char)(hexval(v[k + 1]) << 4 |
-						   hexval(v[k + 2]));
+					           hexval(v[k + 2]));
 					k += 2;
 				} else if (c == '+') {
 					c = ' ';
@@ -818,12 +849,12 @@ static int parse_payload(const char *v, struct sigv4_auth *out)
 		const char *s;
 		enum sigv4_payload mode;
 	} modes[] = {
-		{"UNSIGNED-PAYLOAD", SIGV4_PAYLOAD_UNSIGNED},
-		{"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGV4_PAYLOAD_STREAMING},
-		{"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-		 SIGV4_PAYLOAD_STREAMING_TRAILER},
-		{"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-		 SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
+	    {"UNSIGNED-PAYLOAD", SIGV4_PAYLOAD_UNSIGNED},
+	    {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGV4_PAYLOAD_STREAMING},
+	    {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+	     SIGV4_PAYLOAD_STREAMING_TRAILER},
+	    {"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+	     SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (strcmp(v, modes[i].s) == 0) {
@@ -848,8 +879,8 @@ static int parse_payload(const char *v, struct sigv4_auth *out)
 /* Checks the scope against the configuration (S3: any region unless one is
  * configured; then AuthorizationHeaderMalformed names it). */
 static int check_scope(const struct sigv4_config *cfg,
-		       const struct parsed_auth *p, const char *amz_date,
-		       int malformed)
+                       const struct parsed_auth *p, const char *amz_date,
+                       int malformed)
 {
 	const char *service = cfg->service ? cfg->service : "s3";
 	if (strncmp(p->date8, amz_date, 8) != 0 ||
@@ -862,10 +893,10 @@ static int check_scope(const struct sigv4_config *cfg,
 
 /* Steps 1-4 over the request, then the constant-time compare. */
 static int check_signature(const struct sigv4_config *cfg,
-			   const struct sigv4_request *req,
-			   const struct parsed_auth *p, const char *amz_date,
-			   const char *payload_hash, bool presigned,
-			   struct sigv4_auth *a)
+                           const struct sigv4_request *req,
+                           const struct parsed_auth *p, const char *amz_date,
+                           const char *payload_hash, bool presigned,
+                           struct sigv4_auth *a)
 {
 	char secret[SIGV4_SECRET_MAX + 1];
 	if (cfg->lookup == NULL ||
@@ -874,19 +905,19 @@ static int check_signature(const struct sigv4_config *cfg,
 	secret[SIGV4_SECRET_MAX] = '\0';
 	char *creq = NULL;
 	int rc = sigv4_canonical_request(req, p->signed_headers, payload_hash,
-					 presigned, &creq);
+	                                 presigned, &creq);
 	if (rc != 0) {
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return rc;
 	}
 	snprintf(a->scope, sizeof(a->scope), "%s/%s/%s/aws4_request", p->date8,
-		 p->region, p->service);
+	         p->region, p->service);
 	char sts[256];
 	rc = sigv4_string_to_sign(amz_date, a->scope, creq, sts, sizeof(sts));
 	free(creq);
 	ASSERT(rc == 0);
 	cached_signing_key(cfg->cache, secret, p->date8, p->region, p->service,
-			   a->signing_key);
+	                   a->signing_key);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	char sig[SIGV4_HEX_LEN + 1];
 	sigv4_signature(a->signing_key, sts, sig);
@@ -901,8 +932,8 @@ static int check_signature(const struct sigv4_config *cfg,
 }
 
 static int verify_header(const struct sigv4_config *cfg,
-			 const struct sigv4_request *req, const char *authz,
-			 int64_t now, struct sigv4_auth *a)
+                         const struct sigv4_request *req, const char *authz,
+                         int64_t now, struct sigv4_auth *a)
 {
 	struct parsed_auth *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -923,10 +954,12 @@ static int verify_header(const struct sigv4_config *cfg,
 	if (rc == 0)
 		rc = check_scope(cfg, p, amz, SIGV4_ERR_MALFORMED);
 	/* host and the date in use must be covered by the signature. */
-	if (rc == 0 && (!list_has(p->signed_headers, "host") ||
-			!list_has(p->signed_headers, xd ? "x-amz-date" : "date")))
+	if (rc == 0 &&
+	    (!list_has(p->signed_headers, "host") ||
+	     !list_has(p->signed_headers, xd ? "x-amz-date" : "date")))
 		rc = SIGV4_ERR_UNSIGNED_HEADER;
-	if (rc == 0 && (now - t > SIGV4_SKEW_MAX_S || t - now > SIGV4_SKEW_MAX_S))
+	if (rc == 0 &&
+	    (now - t > SIGV4_SKEW_MAX_S || t - now > SIGV4_SKEW_MAX_S))
 		rc = SIGV4_ERR_SKEW;
 	const char *ph = header_get(req, "x-amz-content-sha256");
 	if (rc == 0 && ph == NULL)
@@ -949,19 +982,20 @@ struct presigned_params {
 };
 
 static int parse_presigned(const char *q, struct presigned_params *pp,
-			   int64_t *t, unsigned *expires)
+                           int64_t *t, unsigned *expires)
 {
 	struct parsed_auth *p = &pp->p;
 	if (query_get(q, "X-Amz-Algorithm", pp->algorithm,
-		      sizeof(pp->algorithm)) != 1 ||
+	              sizeof(pp->algorithm)) != 1 ||
 	    query_get(q, "X-Amz-Credential", pp->credential,
-		      sizeof(pp->credential)) != 1 ||
+	              sizeof(pp->credential)) != 1 ||
 	    query_get(q, "X-Amz-Date", pp->date, sizeof(pp->date)) != 1 ||
-	    query_get(q, "X-Amz-Expires", pp->expires, sizeof(pp->expires)) != 1 ||
+	    query_get(q, "X-Amz-Expires", pp->expires, sizeof(pp->expires)) !=
+	        1 ||
 	    query_get(q, "X-Amz-SignedHeaders", p->signed_headers,
-		      sizeof(p->signed_headers)) != 1 ||
+	              sizeof(p->signed_headers)) != 1 ||
 	    query_get(q, "X-Amz-Signature", p->signature,
-		      sizeof(p->signature)) != 1)
+	              sizeof(p->signature)) != 1)
 		return SIGV4_ERR_QUERY_MALFORMED;
 	if (strcmp(pp->algorithm, ALGORITHM) != 0)
 		return SIGV4_ERR_QUERY_MALFORMED;
@@ -976,8 +1010,8 @@ static int parse_presigned(const char *q, struct presigned_params *pp,
 }
 
 static int verify_presigned(const struct sigv4_config *cfg,
-			    const struct sigv4_request *req, const char *q,
-			    int64_t now, struct sigv4_auth *a)
+                            const struct sigv4_request *req, const char *q,
+                            int64_t now, struct sigv4_auth *a)
 {
 	struct presigned_params *pp = calloc(1, sizeof(*pp));
 	if (pp == NULL)
@@ -986,7 +1020,8 @@ static int verify_presigned(const struct sigv4_config *cfg,
 	unsigned expires = 0;
 	int rc = parse_presigned(q, pp, &t, &expires);
 	if (rc == 0)
-		rc = check_scope(cfg, &pp->p, pp->date, SIGV4_ERR_QUERY_MALFORMED);
+		rc = check_scope(cfg, &pp->p, pp->date,
+		                 SIGV4_ERR_QUERY_MALFORMED);
 	if (rc == 0 && !list_has(pp->p.signed_headers, "host"))
 		rc = SIGV4_ERR_UNSIGNED_HEADER;
 	/* Signed in the future beyond the skew allowance: not yet valid. */
@@ -997,7 +1032,8 @@ static int verify_presigned(const struct sigv4_config *cfg,
 	/* A presigned URL signs no body, unless the request carries and
 	 * signs x-amz-content-sha256 itself. */
 	const char *ph = header_get(req, "x-amz-content-sha256");
-	if (ph == NULL || !list_has(pp->p.signed_headers, "x-amz-content-sha256"))
+	if (ph == NULL ||
+	    !list_has(pp->p.signed_headers, "x-amz-content-sha256"))
 		ph = "UNSIGNED-PAYLOAD";
 	if (rc == 0)
 		rc = parse_payload(ph, a);
@@ -1008,8 +1044,9 @@ static int verify_presigned(const struct sigv4_config *cfg,
 	return rc;
 }
 
-int sigv4_verify(const struct sigv4_config *cfg, const struct sigv4_request *req,
-		 int64_t now, struct sigv4_auth *out)
+int sigv4_verify(const struct sigv4_config *cfg,
+                 const struct sigv4_request *req, int64_t now,
+                 struct sigv4_auth *out)
 {
 	ASSERT(cfg != NULL && req != NULL && out != NULL);
 	ASSERT(req->method != NULL && req->target != NULL);
@@ -1021,7 +1058,7 @@ int sigv4_verify(const struct sigv4_config *cfg, const struct sigv4_request *req
 	const char *q = qm ? qm + 1 : "";
 	char probe[2];
 	bool query_auth = query_get(q, "X-Amz-Algorithm", probe, 0) != 0 ||
-			  query_get(q, "X-Amz-Signature", probe, 0) != 0;
+	                  query_get(q, "X-Amz-Signature", probe, 0) != 0;
 	int rc;
 	if (authz != NULL && query_auth)
 		rc = SIGV4_ERR_MALFORMED; /* one mechanism per request */

@@ -63,8 +63,9 @@ enum sigv4_payload {
 	SIGV4_PAYLOAD_SHA256,    /* hex SHA-256 of the body: verify it */
 	SIGV4_PAYLOAD_UNSIGNED,  /* UNSIGNED-PAYLOAD, and presigned URLs */
 	SIGV4_PAYLOAD_STREAMING, /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-	SIGV4_PAYLOAD_STREAMING_TRAILER, /* ...-PAYLOAD-TRAILER */
-	SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
+	SIGV4_PAYLOAD_STREAMING_TRAILER,          /* ...-PAYLOAD-TRAILER */
+	SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER
+	                                           */
 };
 
 /*
@@ -72,30 +73,35 @@ enum sigv4_payload {
  * error code the gateway answers; the S3 error table gives the status.
  */
 enum {
-	SIGV4_ERR_ANONYMOUS = -3001,      /* no auth at all: AccessDenied */
-	SIGV4_ERR_MALFORMED = -3002,      /* AuthorizationHeaderMalformed */
-	SIGV4_ERR_QUERY_MALFORMED = -3003, /* AuthorizationQueryParametersError */
-	SIGV4_ERR_REGION = -3004,         /* AuthorizationHeaderMalformed + <Region> */
-	SIGV4_ERR_UNSUPPORTED = -3005,    /* other algorithms, SigV2: InvalidRequest */
-	SIGV4_ERR_ACCESS_KEY = -3006,     /* InvalidAccessKeyId */
-	SIGV4_ERR_SIGNATURE = -3007,      /* SignatureDoesNotMatch */
-	SIGV4_ERR_SKEW = -3008,           /* RequestTimeTooSkewed */
-	SIGV4_ERR_EXPIRED = -3009,        /* AccessDenied "Request has expired" */
-	SIGV4_ERR_DATE = -3010,           /* no valid date: AccessDenied */
-	SIGV4_ERR_UNSIGNED_HEADER = -3011, /* host / date not signed: AccessDenied */
+	SIGV4_ERR_ANONYMOUS = -3001, /* no auth at all: AccessDenied */
+	SIGV4_ERR_MALFORMED = -3002, /* AuthorizationHeaderMalformed */
+	SIGV4_ERR_QUERY_MALFORMED =
+	    -3003,                /* AuthorizationQueryParametersError */
+	SIGV4_ERR_REGION = -3004, /* AuthorizationHeaderMalformed + <Region> */
+	SIGV4_ERR_UNSUPPORTED =
+	    -3005, /* other algorithms, SigV2: InvalidRequest */
+	SIGV4_ERR_ACCESS_KEY = -3006, /* InvalidAccessKeyId */
+	SIGV4_ERR_SIGNATURE = -3007,  /* SignatureDoesNotMatch */
+	SIGV4_ERR_SKEW = -3008,       /* RequestTimeTooSkewed */
+	SIGV4_ERR_EXPIRED = -3009,    /* AccessDenied "Request has expired" */
+	SIGV4_ERR_DATE = -3010,       /* no valid date: AccessDenied */
+	SIGV4_ERR_UNSIGNED_HEADER =
+	    -3011, /* host / date not signed: AccessDenied */
 	SIGV4_ERR_CONTENT_SHA256_MISSING = -3012, /* InvalidRequest */
 	SIGV4_ERR_CONTENT_SHA256_INVALID = -3013, /* InvalidArgument */
-	SIGV4_ERR_TOO_LARGE = -3014,      /* request too large to canonicalise: InvalidRequest */
+	SIGV4_ERR_TOO_LARGE =
+	    -3014, /* request too large to canonicalise: InvalidRequest */
 };
 const char *sigv4_strerror(int err);
 const char *sigv4_s3_code(int err);
 
-#define SIGV4_HEX_LEN 64
+#define SIGV4_HEX_LEN        64
 #define SIGV4_ACCESS_KEY_MAX 128
-#define SIGV4_SECRET_MAX 128
-#define SIGV4_REGION_MAX 64
-#define SIGV4_SERVICE_MAX 32
-#define SIGV4_SCOPE_MAX (8 + 1 + SIGV4_REGION_MAX + 1 + SIGV4_SERVICE_MAX + 1 + 12)
+#define SIGV4_SECRET_MAX     128
+#define SIGV4_REGION_MAX     64
+#define SIGV4_SERVICE_MAX    32
+#define SIGV4_SCOPE_MAX                                                        \
+	(8 + 1 + SIGV4_REGION_MAX + 1 + SIGV4_SERVICE_MAX + 1 + 12)
 /* Presigned URLs live at most 7 days (sigv4-query-string-auth). */
 #define SIGV4_EXPIRES_MAX 604800
 /* Allowed clock difference: 15 minutes (RequestTimeTooSkewed). */
@@ -106,8 +112,7 @@ const char *sigv4_s3_code(int err);
  * secret (capacity SIGV4_SECRET_MAX + 1) and returns 0, or -ENOENT.
  * Called from the verifying thread; must be thread-safe if verification is.
  */
-typedef int (*sigv4_lookup_fn)(void *arg, const char *access_key,
-			       char *secret);
+typedef int (*sigv4_lookup_fn)(void *arg, const char *access_key, char *secret);
 
 struct sigv4_key_cache;
 
@@ -122,8 +127,9 @@ struct sigv4_config {
 /* The result of a successful verification; plain data, copyable. */
 struct sigv4_auth {
 	char access_key[SIGV4_ACCESS_KEY_MAX + 1];
-	char amz_date[17];  /* 20130524T000000Z */
-	char scope[SIGV4_SCOPE_MAX + 1]; /* 20130524/us-east-1/s3/aws4_request */
+	char amz_date[17]; /* 20130524T000000Z */
+	char
+	    scope[SIGV4_SCOPE_MAX + 1]; /* 20130524/us-east-1/s3/aws4_request */
 	char region[SIGV4_REGION_MAX + 1];
 	char seed_signature[SIGV4_HEX_LEN + 1]; /* chunk 1's "previous" */
 	uint8_t signing_key[32];
@@ -139,8 +145,9 @@ struct sigv4_auth {
  * the lookup is.  Memory: O(size of the request's target and headers),
  * bounded by SIGV4_CANONICAL_MAX.
  */
-int sigv4_verify(const struct sigv4_config *cfg, const struct sigv4_request *req,
-		 int64_t now, struct sigv4_auth *out);
+int sigv4_verify(const struct sigv4_config *cfg,
+                 const struct sigv4_request *req, int64_t now,
+                 struct sigv4_auth *out);
 
 #define SIGV4_CANONICAL_MAX (256 * 1024)
 
@@ -152,21 +159,23 @@ int sigv4_verify(const struct sigv4_config *cfg, const struct sigv4_request *req
  * or an error.  Exposed for tests and the signer.
  */
 int sigv4_canonical_request(const struct sigv4_request *req,
-			    const char *signed_headers, const char *payload_hash,
-			    bool presigned, char **out);
+                            const char *signed_headers,
+                            const char *payload_hash, bool presigned,
+                            char **out);
 
 /* Step 2: the string to sign, written into out (capacity out_cap). */
 int sigv4_string_to_sign(const char *amz_date, const char *scope,
-			 const char *canonical_request, char *out,
-			 size_t out_cap);
+                         const char *canonical_request, char *out,
+                         size_t out_cap);
 
 /* Step 3: the signing key HMAC chain ("AWS4"+secret, date, region, service). */
 void sigv4_signing_key(const char *secret, const char *date8,
-		       const char *region, const char *service, uint8_t key[32]);
+                       const char *region, const char *service,
+                       uint8_t key[32]);
 
 /* Step 4: hex HMAC-SHA256(key, string_to_sign) into hex (65 bytes). */
 void sigv4_signature(const uint8_t key[32], const char *string_to_sign,
-		     char *hex);
+                     char *hex);
 
 /* Lowercase hex SHA-256 of buf into hex (65 bytes). */
 void sigv4_sha256_hex(const void *buf, size_t len, char *hex);
@@ -185,7 +194,7 @@ struct sigv4_signer {
 	const char *access_key;
 	const char *secret;
 	const char *region;
-	const char *service; /* NULL means "s3" */
+	const char *service;  /* NULL means "s3" */
 	const char *amz_date; /* 20130524T000000Z */
 };
 
@@ -197,8 +206,8 @@ struct sigv4_signer {
  * signature in sig_hex (65 bytes) when not NULL: the seed for chunks.
  */
 int sigv4_sign_header(const struct sigv4_signer *s,
-		      const struct sigv4_request *req, const char *payload_hash,
-		      char *out, size_t out_cap, char *sig_hex);
+                      const struct sigv4_request *req, const char *payload_hash,
+                      char *out, size_t out_cap, char *sig_hex);
 
 /*
  * Presigns: given req whose target has no X-Amz-* auth parameters yet,
@@ -207,15 +216,15 @@ int sigv4_sign_header(const struct sigv4_signer *s,
  * -Signature appended into out.  Payload UNSIGNED-PAYLOAD.
  */
 int sigv4_presign(const struct sigv4_signer *s, const struct sigv4_request *req,
-		  unsigned expires_s, char *out, size_t out_cap);
+                  unsigned expires_s, char *out, size_t out_cap);
 
 /*
  * Chunk signature (sigv4-streaming): HMAC(key, "AWS4-HMAC-SHA256-PAYLOAD\n"
  * amz_date "\n" scope "\n" prev "\n" sha256("") "\n" hex(chunk_sha256)).
  */
 void sigv4_chunk_signature(const uint8_t key[32], const char *amz_date,
-			   const char *scope, const char *prev_hex,
-			   const uint8_t chunk_sha256[32], char *hex);
+                           const char *scope, const char *prev_hex,
+                           const uint8_t chunk_sha256[32], char *hex);
 /*
  * Trailer signature (sigv4-streaming-trailers): HMAC(key,
  * "AWS4-HMAC-SHA256-TRAILER\n" amz_date "\n" scope "\n" prev "\n"
@@ -223,8 +232,8 @@ void sigv4_chunk_signature(const uint8_t key[32], const char *amz_date,
  * "name:value\n" per trailer in order received.
  */
 void sigv4_trailer_signature(const uint8_t key[32], const char *amz_date,
-			     const char *scope, const char *prev_hex,
-			     const uint8_t trailers_sha256[32], char *hex);
+                             const char *scope, const char *prev_hex,
+                             const uint8_t trailers_sha256[32], char *hex);
 
 /* Constant-time comparison of two equal-length strings. */
 bool sigv4_equal(const char *a, const char *b, size_t len);

@@ -16,7 +16,7 @@
 
 #include "engine/assert.h"
 
-#define ALGORITHM "AWS4-HMAC-SHA256"
+#define ALGORITHM          "AWS4-HMAC-SHA256"
 #define SIGNED_HEADERS_MAX 4096
 
 /* "20130524T000000Z": digits where digits belong. */
@@ -37,7 +37,7 @@ static int lower_cmp(const void *a, const void *b)
 
 /* The sorted, de-duplicated, lowercased names of req's headers. */
 static int signed_header_list(const struct sigv4_request *req, char *out,
-			      size_t cap)
+                              size_t cap)
 {
 	if (req->header_count == 0 || req->header_count > 256)
 		return -EINVAL;
@@ -57,7 +57,8 @@ static int signed_header_list(const struct sigv4_request *req, char *out,
 	for (size_t i = 0; i < req->header_count; i++) {
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		int n = snprintf(out + o, cap - o, "%s%s", o ? ";" : "", names[i]);
+		int n =
+		    snprintf(out + o, cap - o, "%s%s", o ? ";" : "", names[i]);
 		if (n < 0 || (size_t)n >= cap - o)
 			return -ENOSPC;
 		o += (size_t)n;
@@ -66,21 +67,22 @@ static int signed_header_list(const struct sigv4_request *req, char *out,
 }
 
 static int sign_common(const struct sigv4_signer *s,
-		       const struct sigv4_request *req, const char *signed_list,
-		       const char *payload_hash, bool presigned, char *scope,
-		       char *sig)
+                       const struct sigv4_request *req, const char *signed_list,
+                       const char *payload_hash, bool presigned, char *scope,
+                       char *sig)
 {
 	const char *service = s->service ? s->service : "s3";
-	if (!amz_date_shaped(s->amz_date) || strlen(s->secret) > SIGV4_SECRET_MAX)
+	if (!amz_date_shaped(s->amz_date) ||
+	    strlen(s->secret) > SIGV4_SECRET_MAX)
 		return -EINVAL;
 	char date8[9];
 	memcpy(date8, s->amz_date, 8);
 	date8[8] = '\0';
 	snprintf(scope, SIGV4_SCOPE_MAX + 1, "%s/%s/%s/aws4_request", date8,
-		 s->region, service);
+	         s->region, service);
 	char *creq = NULL;
 	int rc = sigv4_canonical_request(req, signed_list, payload_hash,
-					 presigned, &creq);
+	                                 presigned, &creq);
 	if (rc != 0)
 		return rc;
 	char sts[256];
@@ -96,8 +98,8 @@ static int sign_common(const struct sigv4_signer *s,
 }
 
 int sigv4_sign_header(const struct sigv4_signer *s,
-		      const struct sigv4_request *req, const char *payload_hash,
-		      char *out, size_t out_cap, char *sig_hex)
+                      const struct sigv4_request *req, const char *payload_hash,
+                      char *out, size_t out_cap, char *sig_hex)
 {
 	char list[SIGNED_HEADERS_MAX + 1];
 	int rc = signed_header_list(req, list, sizeof(list));
@@ -108,8 +110,9 @@ int sigv4_sign_header(const struct sigv4_signer *s,
 	if (rc != 0)
 		return rc;
 	int n = snprintf(out, out_cap,
-			 ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-			 s->access_key, scope, list, sig);
+	                 ALGORITHM
+	                 " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+	                 s->access_key, scope, list, sig);
 	if (n < 0 || (size_t)n >= out_cap)
 		return -ENOSPC;
 	if (sig_hex != NULL)
@@ -127,7 +130,8 @@ static void enc_append(char *out, size_t cap, size_t *o, const char *s)
 			*o = cap;
 			return;
 		}
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
 			out[(*o)++] = (char)c;
 		} else {
 			out[(*o)++] = '%';
@@ -150,7 +154,7 @@ static void raw_append(char *out, size_t cap, size_t *o, const char *s)
 }
 
 int sigv4_presign(const struct sigv4_signer *s, const struct sigv4_request *req,
-		  unsigned expires_s, char *out, size_t out_cap)
+                  unsigned expires_s, char *out, size_t out_cap)
 {
 	if (expires_s > SIGV4_EXPIRES_MAX)
 		return -EINVAL;
@@ -160,8 +164,8 @@ int sigv4_presign(const struct sigv4_signer *s, const struct sigv4_request *req,
 		return rc;
 	const char *service = s->service ? s->service : "s3";
 	char cred[SIGV4_SCOPE_MAX + SIGV4_ACCESS_KEY_MAX + 2];
-	snprintf(cred, sizeof(cred), "%s/%.8s/%s/%s/aws4_request", s->access_key,
-		 s->amz_date, s->region, service);
+	snprintf(cred, sizeof(cred), "%s/%.8s/%s/%s/aws4_request",
+	         s->access_key, s->amz_date, s->region, service);
 	char exp[16];
 	snprintf(exp, sizeof(exp), "%u", expires_s);
 	/* The target with every auth parameter but the signature; the
@@ -173,7 +177,8 @@ int sigv4_presign(const struct sigv4_signer *s, const struct sigv4_request *req,
 	t[0] = '\0';
 	raw_append(t, cap, &o, req->target);
 	raw_append(t, cap, &o, strchr(req->target, '?') ? "&" : "?");
-	raw_append(t, cap, &o, "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=");
+	raw_append(t, cap, &o,
+	           "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=");
 	enc_append(t, cap, &o, cred);
 	raw_append(t, cap, &o, "&X-Amz-Date=");
 	enc_append(t, cap, &o, s->amz_date);

@@ -8,9 +8,10 @@
 int main(void)
 {
 	Suite *suites[] = {
-		test_gateway_sigv4_suite(),
-		test_gateway_chunked_suite(),
-		test_gateway_checksum_suite(),
+	    test_gateway_sigv4_suite(),
+	    test_gateway_chunked_suite(),
+	    test_gateway_checksum_suite(),
 	};
-	return test_run_suites(suites, (int)(sizeof(suites) / sizeof(suites[0])));
+	return test_run_suites(suites,
+	                       (int)(sizeof(suites) / sizeof(suites[0])));
 }

@@ -37,22 +37,23 @@ static int fuzz_verified(void *arg, uint64_t total)
 }
 
 static int run(const uint8_t *body, size_t len, uint8_t sel, uint32_t seed,
-	       struct fuzz_sink *s)
+               struct fuzz_sink *s)
 {
 	struct sigv4_auth a;
 	memset(&a, 0, sizeof(a));
-	sigv4_signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524",
-			  "us-east-1", "s3", a.signing_key);
+	sigv4_signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	                  "20130524", "us-east-1", "s3", a.signing_key);
 	strcpy(a.amz_date, "20130524T000000Z");
 	strcpy(a.scope, "20130524/us-east-1/s3/aws4_request");
-	strcpy(a.seed_signature,
-	       "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9");
+	strcpy(
+	    a.seed_signature,
+	    "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9");
 	struct gw_chunked_config cfg = {
-		.mode = (enum gw_chunked_mode)(sel % 3),
-		.auth = &a,
-		.decoded_length = (sel & 4) ? 5 : -1,
-		.chunk_bytes_min = (sel & 8) ? 1 : 0,
-		.trailer_names = (sel & 16) ? "x-amz-checksum-crc32" : NULL,
+	    .mode = (enum gw_chunked_mode)(sel % 3),
+	    .auth = &a,
+	    .decoded_length = (sel & 4) ? 5 : -1,
+	    .chunk_bytes_min = (sel & 8) ? 1 : 0,
+	    .trailer_names = (sel & 16) ? "x-amz-checksum-crc32" : NULL,
 	};
 	struct gw_chunked_sink sink = {fuzz_data, fuzz_verified, s};
 	struct gw_chunked *d = NULL;
@@ -87,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 5 || size > 1 << 20)
 		return 0;
 	uint32_t seed = (uint32_t)data[1] | (uint32_t)data[2] << 8 |
-			(uint32_t)data[3] << 16 | (uint32_t)data[4] << 24;
+	                (uint32_t)data[3] << 16 | (uint32_t)data[4] << 24;
 	struct fuzz_sink s1 = {0, 0}, s2 = {0, 0};
 	int r1 = run(data + 5, size - 5, data[0], seed, &s1);
 	int r2 = run(data + 5, size - 5, data[0], ~seed, &s2);

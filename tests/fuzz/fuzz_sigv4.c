@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ASSERT(strlen(a.seed_signature) == 64);
 	char *creq = NULL;
 	if (n > 1 && sigv4_canonical_request(&req, lines[1], "UNSIGNED-PAYLOAD",
-					     true, &creq) == 0) {
+	                                     true, &creq) == 0) {
 		ASSERT(creq != NULL);
 		free(creq);
 	}
