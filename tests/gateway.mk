@@ -23,3 +23,4 @@ tests_fuzz_fuzz_sigv4_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_aws_chunked_SOURCES = tests/fuzz/fuzz_aws_chunked.c
 tests_fuzz_fuzz_aws_chunked_LDADD = $(FUZZ_MAIN) $(GATEWAY_AUTH_LIBS)
 tests_fuzz_fuzz_aws_chunked_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+EXTRA_DIST += tests/vectors/sigv4

@@ -8,13 +8,18 @@
  * (sig-v4-header-based-auth, sigv4-streaming, sigv4-streaming-trailers,
  * sigv4-query-string-auth), credentials AKIAIOSFODNN7EXAMPLE, 20130524.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
+#include "gateway/checksum.h"
 #include "gateway/sigv4.h"
 #include "tests/test_gateway.h"
 #include "tests/testutil.h"
@@ -147,8 +152,7 @@ static const struct vec suite_vectors[] = {
        "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"}},
      "host;x-amz-date;x-amz-security-token",
      EMPTY_SHA,
-     "GET\n/\n\n" HOST_DATE
-     "x-amz-security-token:"
+     "GET\n/\n\n" HOST_DATE "x-amz-security-token:"
      "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267\n"
      "\nhost;x-amz-date;x-amz-security-token\n" EMPTY_SHA,
      "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8"},
@@ -553,10 +557,30 @@ START_TEST(test_sigv4_payload_modes)
 	                 SIGV4_ERR_CONTENT_SHA256_INVALID);
 	ck_assert_str_eq(sigv4_s3_code(SIGV4_ERR_CONTENT_SHA256_INVALID),
 	                 "InvalidArgument");
-	build(&b, "/bucket/key", EMPTY_SHA, "us-east-1");
-	b.h[1].name = "x-amz-other";
-	ck_assert_int_eq(sigv4_verify(&cfg_any, &b.req, T2013, &a),
-	                 SIGV4_ERR_CONTENT_SHA256_MISSING);
+	/* No x-amz-content-sha256 at all (curl 7.88): the empty body's hash
+	 * is what was signed, and the body counts as unsigned. */
+	struct sigv4_header h[] = {{"Host", "127.0.0.1:9000"},
+	                           {"X-Amz-Date", "20130524T000000Z"},
+	                           {NULL, NULL}};
+	struct sigv4_request req = {"PUT", "/bucket/key", h, 2};
+	struct sigv4_signer s = {S3_AK, S3_SECRET, "us-east-1", NULL,
+	                         "20130524T000000Z"};
+	char authz[512];
+	ck_assert_int_eq(
+	    sigv4_sign_header(&s, &req, EMPTY_SHA, authz, sizeof(authz), NULL),
+	    0);
+	h[2] = (struct sigv4_header){"Authorization", authz};
+	req.header_count = 3;
+	ck_assert_int_eq(sigv4_verify(&cfg_any, &req, T2013, &a), 0);
+	ck_assert_int_eq(a.payload, SIGV4_PAYLOAD_UNSIGNED);
+	/* Signed over some other hash: no match. */
+	ck_assert_int_eq(
+	    sigv4_sign_header(
+	        &s, &(struct sigv4_request){"PUT", "/bucket/key", h, 2},
+	        "UNSIGNED-PAYLOAD", authz, sizeof(authz), NULL),
+	    0);
+	ck_assert_int_eq(sigv4_verify(&cfg_any, &req, T2013, &a),
+	                 SIGV4_ERR_SIGNATURE);
 }
 END_TEST
 
@@ -677,8 +701,7 @@ START_TEST(test_sigv4_authorization_parsing)
 	    "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=, " SIG,
 	    "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=Host;x-amz-date, " SIG,
 	    "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;;x-amz-date, " SIG,
-	    "AWS4-HMAC-SHA256 " CRED ", " SH
-	    ", "
+	    "AWS4-HMAC-SHA256 " CRED ", " SH ", "
 	    "Signature="
 	    "FEA454CA298B7DA1C68078A5D1BDBFBBE0D65C699E0F91AC7A200A0136783543",
 	    "AWS4-HMAC-SHA256 " CRED ", " SH ", Signature=fea4",
@@ -711,8 +734,7 @@ START_TEST(test_sigv4_authorization_parsing)
 	                 ", SignedHeaders=host;x-amz-content-sha256, " SIG),
 	    SIGV4_ERR_UNSIGNED_HEADER);
 	/* A signed header the request lacks. */
-	ck_assert_int_eq(verify_authz("AWS4-HMAC-SHA256 " CRED
-	                              ", "
+	ck_assert_int_eq(verify_authz("AWS4-HMAC-SHA256 " CRED ", "
 	                              "SignedHeaders=host;range;x-amz-content-"
 	                              "sha256;x-amz-date, " SIG),
 	                 SIGV4_ERR_SIGNATURE);
@@ -770,6 +792,56 @@ START_TEST(test_sigv4_canonical_encoding)
 		ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s -> %s",
 		              cases[i].target, out);
 	}
+}
+END_TEST
+
+START_TEST(test_sigv4_unsorted_query_compat)
+{
+	/* curl 7.88 signs the query as typed; the standard (sorted) form is
+	 * tried first, the query as received second.  Any other order or a
+	 * changed byte still fails. */
+	struct sigv4_header h[] = {{"Host", "h:1"},
+	                           {"x-amz-content-sha256", EMPTY_SHA},
+	                           {"x-amz-date", "20130524T000000Z"},
+	                           {NULL, NULL}};
+	char *creq = NULL;
+	struct sigv4_request req = {"GET", "/b?list-type=2&prefix=a%2Fb", h, 3};
+	ck_assert_int_eq(sigv4_canonical_request(
+	                     &req, "host;x-amz-content-sha256;x-amz-date",
+	                     EMPTY_SHA, false, &creq),
+	                 0);
+	/* Sign the unsorted form by hand, as curl 7.88 does. */
+	char *q = strstr(creq, "\nlist-type");
+	ck_assert_ptr_nonnull(q);
+	const char *unsorted = "prefix=a%2Fb&list-type=2";
+	memcpy(q + 1, unsorted, strlen(unsorted));
+	char sts[256], sig[65], authz[512];
+	ck_assert_int_eq(
+	    sigv4_string_to_sign("20130524T000000Z",
+	                         "20130524/us-east-1/s3/aws4_request", creq,
+	                         sts, sizeof(sts)),
+	    0);
+	free(creq);
+	uint8_t key[32];
+	sigv4_signing_key(S3_SECRET, "20130524", "us-east-1", "s3", key);
+	sigv4_signature(key, sts, sig);
+	snprintf(authz, sizeof(authz),
+	         "AWS4-HMAC-SHA256 Credential=" S3_AK
+	         "/20130524/us-east-1/s3/aws4_request, "
+	         "SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	         "Signature=%s",
+	         sig);
+	h[3] = (struct sigv4_header){"Authorization", authz};
+	req =
+	    (struct sigv4_request){"GET", "/b?prefix=a%2Fb&list-type=2", h, 4};
+	struct sigv4_auth a;
+	ck_assert_int_eq(sigv4_verify(&cfg_any, &req, T2013, &a), 0);
+	req.target = "/b?list-type=2&prefix=a%2Fb";
+	ck_assert_int_eq(sigv4_verify(&cfg_any, &req, T2013, &a),
+	                 SIGV4_ERR_SIGNATURE);
+	req.target = "/b?prefix=a%2Fc&list-type=2";
+	ck_assert_int_eq(sigv4_verify(&cfg_any, &req, T2013, &a),
+	                 SIGV4_ERR_SIGNATURE);
 }
 END_TEST
 
@@ -951,6 +1023,158 @@ START_TEST(test_sigv4_key_cache_threads)
 }
 END_TEST
 
+/* ---- requests captured from real clients (tests/vectors/sigv4) ---- */
+
+#define CAPTURE_MAX         (128 * 1024)
+#define CAPTURE_HEADERS_MAX 32
+
+struct capture {
+	char *buf; /* owned; the strings below point into it */
+	char *method, *target;
+	struct sigv4_header h[CAPTURE_HEADERS_MAX];
+	size_t nh;
+	const uint8_t *body;
+	size_t body_len;
+};
+
+/* Splits a raw request (request line, headers, CRLF, body) in place. */
+static void capture_parse(struct capture *c, char *buf, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->buf = buf;
+	char *end = memmem(buf, len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	c->body = (const uint8_t *)end + 4;
+	c->body_len = len - (size_t)(end + 4 - buf);
+	char *line = buf, *next;
+	for (int i = 0; line != NULL; i++, line = next) {
+		next = strstr(line, "\r\n");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		}
+		if (i == 0) {
+			c->method = line;
+			char *sp = strchr(line, ' ');
+			ck_assert_ptr_nonnull(sp);
+			*sp = '\0';
+			c->target = sp + 1;
+			sp = strchr(c->target, ' ');
+			ck_assert_ptr_nonnull(sp);
+			*sp = '\0';
+			continue;
+		}
+		char *colon = strchr(line, ':');
+		ck_assert_ptr_nonnull(colon);
+		ck_assert_uint_lt(c->nh, CAPTURE_HEADERS_MAX);
+		*colon = '\0';
+		char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		c->h[c->nh++] = (struct sigv4_header){line, v};
+	}
+}
+
+/* The signing time: X-Amz-Date header or query parameter. */
+static int64_t capture_time(const struct capture *c)
+{
+	const char *d = strstr(c->target, "X-Amz-Date=");
+	d = d ? d + 11 : NULL;
+	for (size_t i = 0; d == NULL && i < c->nh; i++)
+		if (strcasecmp(c->h[i].name, "x-amz-date") == 0)
+			d = c->h[i].value;
+	ck_assert_ptr_nonnull(d);
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	ck_assert_ptr_nonnull(strptime(d, "%Y%m%dT%H%M%SZ", &tm));
+	return (int64_t)timegm(&tm);
+}
+
+static int capture_lookup(void *arg, const char *ak, char *secret)
+{
+	const char *want = arg;
+	if (strcmp(ak, "VSTESTKEY0000000001") != 0)
+		return -ENOENT;
+	strcpy(secret, want);
+	return 0;
+}
+
+/* The body against everything the request declared about it. */
+static void capture_check_body(const struct capture *c,
+                               const struct sigv4_auth *a)
+{
+	struct gw_cksum_set set;
+	ck_assert_int_eq(gw_cksum_set_init(&set, 0), 0);
+	if (a->payload == SIGV4_PAYLOAD_SHA256)
+		ck_assert_int_eq(
+		    gw_cksum_set_expect_payload_sha256(&set, a->payload_sha256),
+		    0);
+	for (size_t i = 0; i < c->nh; i++) {
+		enum gw_cksum_alg alg;
+		if (gw_cksum_alg_from_header(c->h[i].name, &alg) == 0)
+			ck_assert_int_eq(
+			    gw_cksum_set_expect(&set, alg, c->h[i].value), 0);
+		if (strcasecmp(c->h[i].name, "content-md5") == 0)
+			ck_assert_int_eq(gw_cksum_set_expect_content_md5(
+			                     &set, c->h[i].value),
+			                 0);
+	}
+	ck_assert_int_eq(gw_cksum_set_update(&set, c->body, c->body_len), 0);
+	ck_assert_int_eq(gw_cksum_set_finish(&set), 0);
+	gw_cksum_set_cleanup(&set);
+}
+
+START_TEST(test_sigv4_real_clients)
+{
+	const char *top = getenv("top_srcdir");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/tests/vectors/sigv4", top ? top : "..");
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "%s", dir);
+	int seen = 0;
+	char *buf = malloc(CAPTURE_MAX);
+	ck_assert_ptr_nonnull(buf);
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		size_t nl = strlen(e->d_name);
+		if (nl < 5 || strcmp(e->d_name + nl - 5, ".http") != 0)
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "rb");
+		ck_assert_ptr_nonnull(f);
+		size_t len = fread(buf, 1, CAPTURE_MAX - 1, f);
+		ck_assert(feof(f));
+		fclose(f);
+		buf[len] = '\0';
+		struct capture c;
+		capture_parse(&c, buf, len);
+		int64_t now = capture_time(&c);
+		struct sigv4_request req = {c.method, c.target, c.h, c.nh};
+		static char good[] = "vsTestSecret/abc+def0123456789ABCDEFGHIJ";
+		static char bad[] = "vsTestSecret/abc+def0123456789ABCDEFGHIJ!";
+		struct sigv4_config cfg = {NULL, NULL, capture_lookup, good,
+		                           NULL};
+		struct sigv4_auth a;
+		int rc = sigv4_verify(&cfg, &req, now, &a);
+		ck_assert_msg(rc == 0, "%s: %s", e->d_name, sigv4_strerror(rc));
+		capture_check_body(&c, &a);
+		/* The wrong secret, or one changed byte of the path, fails. */
+		cfg.lookup_arg = bad;
+		ck_assert_int_eq(sigv4_verify(&cfg, &req, now, &a),
+		                 SIGV4_ERR_SIGNATURE);
+		cfg.lookup_arg = good;
+		c.target[1] ^= 1;
+		ck_assert_int_eq(sigv4_verify(&cfg, &req, now, &a),
+		                 SIGV4_ERR_SIGNATURE);
+		seen++;
+	}
+	closedir(d);
+	free(buf);
+	ck_assert_int_ge(seen, 9);
+}
+END_TEST
+
 Suite *test_gateway_sigv4_suite(void)
 {
 	Suite *s = suite_create("gateway_sigv4");
@@ -964,6 +1188,7 @@ Suite *test_gateway_sigv4_suite(void)
 	    (int)(sizeof(s3_examples) / sizeof(s3_examples[0])));
 	tcase_add_test(tc, test_sigv4_presigned_example);
 	tcase_add_test(tc, test_sigv4_signing_key_example);
+	tcase_add_test(tc, test_sigv4_real_clients);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cases");
 	tcase_add_test(tc, test_sigv4_payload_modes);
@@ -971,6 +1196,7 @@ Suite *test_gateway_sigv4_suite(void)
 	tcase_add_test(tc, test_sigv4_authorization_parsing);
 	tcase_add_test(tc, test_sigv4_canonical_encoding);
 	tcase_add_test(tc, test_sigv4_presigned_errors);
+	tcase_add_test(tc, test_sigv4_unsorted_query_compat);
 	tcase_add_test(tc, test_sigv4_key_cache);
 	tcase_add_test(tc, test_sigv4_key_cache_threads);
 	suite_add_tcase(s, tc);
