@@ -21,6 +21,7 @@
 #include <openssl/hmac.h>
 
 #include "engine/assert.h"
+#include "gateway/sigv4_parse.h"
 
 #define EMPTY_SHA256                                                           \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -227,24 +228,6 @@ static char *enc_dup(const char *s, size_t n, int *err)
 	return b.p;
 }
 
-/* Is the raw (still encoded) parameter name equal to name, case-sensitively
- * after decoding?  Used to drop X-Amz-Signature from presigned queries. */
-static bool qname_is(const char *s, size_t n, const char *name)
-{
-	size_t k = 0, want = strlen(name);
-	for (size_t i = 0; i < n; i++, k++) {
-		char c = s[i];
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-			i += 2;
-		}
-		if (k >= want || name[k] != c)
-			return false;
-	}
-	return k == want;
-}
-
 static void qparams_free(struct qparam *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -279,7 +262,7 @@ static void sb_canonical_query(struct sbuf *b, const char *q, size_t qlen,
 			const char *val = eq ? eq + 1 : q + j;
 			size_t vlen = eq ? (size_t)(q + j - val) : 0;
 			if (!(presigned &&
-			      qname_is(q + i, nlen, "X-Amz-Signature"))) {
+			      sigv4_qname_is(q + i, nlen, "X-Amz-Signature"))) {
 				ASSERT(n < count);
 				v[n].name = enc_dup(q + i, nlen, &err);
 				v[n].value = enc_dup(val, vlen, &err);
@@ -592,309 +575,12 @@ static void cached_signing_key(struct sigv4_key_cache *c, const char *secret,
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* ---- dates ---- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
- * days_from_civil), so no libc time zone state is touched. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const char *s, size_t n, unsigned *out)
-{
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-static bool civil_valid(unsigned y, unsigned mo, unsigned d, unsigned h,
-                        unsigned mi, unsigned s)
-{
-	return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
-	       d <= 31 && h <= 23 && mi <= 59 && s <= 60;
-}
-
-/* "20130524T000000Z" → Unix seconds; false if malformed. */
-static bool parse_amz_date(const char *s, int64_t *t)
-{
-	unsigned y, mo, d, h, mi, se;
-	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' ||
-	    !digits(s, 4, &y) || !digits(s + 4, 2, &mo) ||
-	    !digits(s + 6, 2, &d) || !digits(s + 9, 2, &h) ||
-	    !digits(s + 11, 2, &mi) || !digits(s + 13, 2, &se) ||
-	    !civil_valid(y, mo, d, h, mi, se))
-		return false;
-	*t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	return true;
-}
-
-/* RFC 7231 IMF-fixdate "Fri, 24 May 2013 00:00:00 GMT" → amz form. */
-static bool parse_http_date(const char *s, char amz[17])
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	unsigned d, y, h, mi, se;
-	if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
-	    s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
-	    strcmp(s + 25, " GMT") != 0 || !digits(s + 5, 2, &d) ||
-	    !digits(s + 12, 4, &y) || !digits(s + 17, 2, &h) ||
-	    !digits(s + 20, 2, &mi) || !digits(s + 23, 2, &se))
-		return false;
-	unsigned mo = 0;
-	for (unsigned i = 0; i < 12; i++)
-		if (strncmp(months + 3 * i, s + 8, 3) == 0)
-			mo = i + 1;
-	if (mo == 0 || !civil_valid(y, mo, d, h, mi, se))
-		return false;
-	snprintf(amz, 17, "%04u%02u%02uT%02u%02u%02uZ", y % 10000u, mo % 100u,
-	         d % 100u, h % 100u, mi % 100u, se % 100u);
-	return true;
-}
-
-/* ---- request parsing ---- */
-
-static const char *header_get(const struct sigv4_request *req, const char *name)
-{
-	for (size_t i = 0; i < req->header_count; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
-
-#define SIGNED_HEADERS_MAX 4096
-
-struct parsed_auth {
-	char access_key[SIGV4_ACCESS_KEY_MAX + 1];
-	char date8[9];
-	char region[SIGV4_REGION_MAX + 1];
-	char service[SIGV4_SERVICE_MAX + 1];
-	char signed_headers[SIGNED_HEADERS_MAX + 1];
-	char signature[SIGV4_HEX_LEN + 1];
-};
-
-static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
-{
-	if (n == 0 || n >= cap)
-		return false;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return true;
-}
-
-/* "AK/20130524/us-east-1/s3/aws4_request"; the access key is what precedes
- * the last four components. */
-static bool parse_credential(const char *s, size_t n, struct parsed_auth *p)
-{
-	const char *slash[4];
-	size_t k = 0;
-	for (size_t i = n; i-- > 0 && k < 4;)
-		if (s[i] == '/')
-			slash[k++] = s + i;
-	if (k != 4)
-		return false;
-	const char *end = s + n;
-	unsigned dummy;
-	if ((size_t)(end - slash[0] - 1) != 12 ||
-	    memcmp(slash[0] + 1, "aws4_request", 12) != 0)
-		return false;
-	if (!copy_field(p->service, sizeof(p->service), slash[1] + 1,
-	                (size_t)(slash[0] - slash[1] - 1)) ||
-	    !copy_field(p->region, sizeof(p->region), slash[2] + 1,
-	                (size_t)(slash[1] - slash[2] - 1)) ||
-	    !copy_field(p->date8, sizeof(p->date8), slash[3] + 1,
-	                (size_t)(slash[2] - slash[3] - 1)) ||
-	    strlen(p->date8) != 8 || !digits(p->date8, 8, &dummy) ||
-	    !copy_field(p->access_key, sizeof(p->access_key), s,
-	                (size_t)(slash[3] - s)))
-		return false;
-	return true;
-}
-
-static bool valid_signed_headers(const char *s)
-{
-	if (*s == '\0' || *s == ';')
-		return false;
-	for (const char *c = s; *c; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') ||
-		          (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
-		          *c == '.' ||
-		          (*c == ';' && c[1] != ';' && c[1] != '\0');
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static bool valid_hex_sig(const char *s)
-{
-	if (strlen(s) != SIGV4_HEX_LEN)
-		return false;
-	for (const char *c = s; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
- * Signature=...  Real clients vary the separators (", " or ","; extra
- * spaces); the three components may come in any order, once each.
- */
-static int parse_authorization(const char *v, struct parsed_auth *p)
-{
-	while (*v == ' ')
-		v++;
-	size_t alen = strlen(ALGORITHM);
-	if (strncmp(v, ALGORITHM, alen) != 0 ||
-	    (v[alen] != ' ' && v[alen] != '\t'))
-		return strncmp(v, "AWS4-", 5) == 0 ? SIGV4_ERR_MALFORMED
-		                                   : SIGV4_ERR_UNSUPPORTED;
-	v += alen;
-	unsigned seen = 0;
-	for (int guard = 0; guard < 16; guard++) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		if (*v == '\0')
-			break;
-		const char *eq = strchr(v, '=');
-		if (eq == NULL)
-			return SIGV4_ERR_MALFORMED;
-		const char *val = eq + 1;
-		const char *end = val;
-		while (*end && *end != ',')
-			end++;
-		const char *vend = end;
-		while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
-			vend--;
-		size_t klen = (size_t)(eq - v), vlen = (size_t)(vend - val);
-		unsigned bit;
-		bool ok;
-		if (klen == 10 && memcmp(v, "Credential", 10) == 0) {
-			bit = 1;
-			ok = parse_credential(val, vlen, p);
-		} else if (klen == 13 && memcmp(v, "SignedHeaders", 13) == 0) {
-			bit = 2;
-			ok = copy_field(p->signed_headers,
-			                sizeof(p->signed_headers), val, vlen) &&
-			     valid_signed_headers(p->signed_headers);
-		} else if (klen == 9 && memcmp(v, "Signature", 9) == 0) {
-			bit = 4;
-			ok = copy_field(p->signature, sizeof(p->signature), val,
-			                vlen) &&
-			     valid_hex_sig(p->signature);
-		} else {
-			return SIGV4_ERR_MALFORMED;
-		}
-		if (!ok || (seen & bit))
-			return SIGV4_ERR_MALFORMED;
-		seen |= bit;
-		v = end;
-	}
-	return seen == 7 ? 0 : SIGV4_ERR_MALFORMED;
-}
-
-/*
- * Finds query parameter name (exact, after decoding the name) and decodes
- * its value into buf.  Returns 1 if found, 0 if absent, -1 if present
- * twice or its value does not fit.
- */
-static int query_get(const char *q, const char *name, char *buf, size_t cap)
-{
-	int found = 0;
-	size_t qlen = strlen(q);
-	for (size_t i = 0; i < qlen;) {
-		size_t j = i;
-		while (j < qlen && q[j] != '&')
-			j++;
-		const char *eq = memchr(q + i, '=', j - i);
-		size_t nlen = eq ? (size_t)(eq - (q + i)) : j - i;
-		if (j > i && qname_is(q + i, nlen, name)) {
-			if (found++)
-				return -1;
-			const char *v = eq ? eq + 1 : q + j;
-			size_t vlen = eq ? (size_t)(q + j - v) : 0, o = 0;
-			for (size_t k = 0; k < vlen; k++, o++) {
-				if (o + 1 >= cap)
-					return -1;
-				char c = v[k];
-				if (c == '%' && k + 2 < vlen &&
-				    hexval(v[k + 1]) >= 0 &&
-				    hexval(v[k + 2]) >= 0) {
-					c = (char)(hexval(v[k + 1]) << 4 |
-					           hexval(v[k + 2]));
-					k += 2;
-				} else if (c == '+') {
-					c = ' ';
-				}
-				buf[o] = c;
-			}
-			buf[o] = '\0';
-		}
-		i = j + 1;
-	}
-	return found;
-}
-
-static bool list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ';');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == n && memcmp(p, name, n) == 0)
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
-static int parse_payload(const char *v, struct sigv4_auth *out)
-{
-	static const struct {
-		const char *s;
-		enum sigv4_payload mode;
-	} modes[] = {
-	    {"UNSIGNED-PAYLOAD", SIGV4_PAYLOAD_UNSIGNED},
-	    {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGV4_PAYLOAD_STREAMING},
-	    {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-	     SIGV4_PAYLOAD_STREAMING_TRAILER},
-	    {"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-	     SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
-	};
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(v, modes[i].s) == 0) {
-			out->payload = modes[i].mode;
-			return 0;
-		}
-	}
-	if (strlen(v) != 64)
-		return SIGV4_ERR_CONTENT_SHA256_INVALID;
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return SIGV4_ERR_CONTENT_SHA256_INVALID;
-		out->payload_sha256[i] = (uint8_t)(hi << 4 | lo);
-	}
-	out->payload = SIGV4_PAYLOAD_SHA256;
-	return 0;
-}
-
 /* ---- verification ---- */
 
 /* Checks the scope against the configuration (S3: any region unless one is
  * configured; then AuthorizationHeaderMalformed names it). */
 static int check_scope(const struct sigv4_config *cfg,
-                       const struct parsed_auth *p, const char *amz_date,
+                       const struct sigv4_parsed_auth *p, const char *amz_date,
                        int malformed)
 {
 	const char *service = cfg->service ? cfg->service : "s3";
@@ -908,10 +594,10 @@ static int check_scope(const struct sigv4_config *cfg,
 
 /* Steps 1, 2 and 4 for one canonicalisation; sig receives 65 bytes. */
 static int signature_for(const struct sigv4_request *req,
-                         const struct parsed_auth *p, const char *amz_date,
-                         const char *scope, const char *payload_hash,
-                         bool presigned, bool raw_query, const uint8_t key[32],
-                         char *sig)
+                         const struct sigv4_parsed_auth *p,
+                         const char *amz_date, const char *scope,
+                         const char *payload_hash, bool presigned,
+                         bool raw_query, const uint8_t key[32], char *sig)
 {
 	char *creq = NULL;
 	int rc = canonical_request(req, p->signed_headers, payload_hash,
@@ -937,9 +623,9 @@ static int signature_for(const struct sigv4_request *req,
  */
 static int check_signature(const struct sigv4_config *cfg,
                            const struct sigv4_request *req,
-                           const struct parsed_auth *p, const char *amz_date,
-                           const char *payload_hash, bool presigned,
-                           struct sigv4_auth *a)
+                           const struct sigv4_parsed_auth *p,
+                           const char *amz_date, const char *payload_hash,
+                           bool presigned, struct sigv4_auth *a)
 {
 	char secret[SIGV4_SECRET_MAX + 1];
 	if (cfg->lookup == NULL ||
@@ -978,19 +664,20 @@ static int verify_header(const struct sigv4_config *cfg,
                          const struct sigv4_request *req, const char *authz,
                          int64_t now, struct sigv4_auth *a)
 {
-	struct parsed_auth *p = calloc(1, sizeof(*p));
+	struct sigv4_parsed_auth *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
-	int rc = parse_authorization(authz, p);
+	int rc = sigv4_parse_authorization(authz, p);
 	char amz[17];
-	const char *xd = header_get(req, "x-amz-date");
-	const char *hd = header_get(req, "date");
+	const char *xd = sigv4_header_get(req, "x-amz-date");
+	const char *hd = sigv4_header_get(req, "date");
 	int64_t t = 0;
 	if (rc == 0) {
-		if (xd != NULL && parse_amz_date(xd, &t))
+		if (xd != NULL && sigv4_parse_amz_date(xd, &t))
 			snprintf(amz, sizeof(amz), "%s", xd);
-		else if (xd == NULL && hd != NULL && parse_http_date(hd, amz))
-			parse_amz_date(amz, &t);
+		else if (xd == NULL && hd != NULL &&
+		         sigv4_parse_http_date(hd, amz))
+			sigv4_parse_amz_date(amz, &t);
 		else
 			rc = SIGV4_ERR_DATE;
 	}
@@ -998,8 +685,8 @@ static int verify_header(const struct sigv4_config *cfg,
 		rc = check_scope(cfg, p, amz, SIGV4_ERR_MALFORMED);
 	/* host and the date in use must be covered by the signature. */
 	if (rc == 0 &&
-	    (!list_has(p->signed_headers, "host") ||
-	     !list_has(p->signed_headers, xd ? "x-amz-date" : "date")))
+	    (!sigv4_list_has(p->signed_headers, "host") ||
+	     !sigv4_list_has(p->signed_headers, xd ? "x-amz-date" : "date")))
 		rc = SIGV4_ERR_UNSIGNED_HEADER;
 	if (rc == 0 &&
 	    (now - t > SIGV4_SKEW_MAX_S || t - now > SIGV4_SKEW_MAX_S))
@@ -1010,12 +697,12 @@ static int verify_header(const struct sigv4_config *cfg,
 	 * declared hash there is nothing to verify the body against: accept
 	 * the signature over the empty hash and treat the body as unsigned.
 	 */
-	const char *ph = header_get(req, "x-amz-content-sha256");
+	const char *ph = sigv4_header_get(req, "x-amz-content-sha256");
 	if (rc == 0 && ph == NULL) {
 		ph = EMPTY_SHA256;
 		a->payload = SIGV4_PAYLOAD_UNSIGNED;
 	} else if (rc == 0) {
-		rc = parse_payload(ph, a);
+		rc = sigv4_parse_payload(ph, a);
 	}
 	if (rc == 0)
 		rc = check_signature(cfg, req, p, amz, ph, false, a);
@@ -1024,56 +711,20 @@ static int verify_header(const struct sigv4_config *cfg,
 	return rc;
 }
 
-struct presigned_params {
-	char algorithm[32];
-	char credential[SIGV4_SCOPE_MAX + SIGV4_ACCESS_KEY_MAX + 2];
-	char date[20];
-	char expires[16];
-	struct parsed_auth p;
-};
-
-static int parse_presigned(const char *q, struct presigned_params *pp,
-                           int64_t *t, unsigned *expires)
-{
-	struct parsed_auth *p = &pp->p;
-	if (query_get(q, "X-Amz-Algorithm", pp->algorithm,
-	              sizeof(pp->algorithm)) != 1 ||
-	    query_get(q, "X-Amz-Credential", pp->credential,
-	              sizeof(pp->credential)) != 1 ||
-	    query_get(q, "X-Amz-Date", pp->date, sizeof(pp->date)) != 1 ||
-	    query_get(q, "X-Amz-Expires", pp->expires, sizeof(pp->expires)) !=
-	        1 ||
-	    query_get(q, "X-Amz-SignedHeaders", p->signed_headers,
-	              sizeof(p->signed_headers)) != 1 ||
-	    query_get(q, "X-Amz-Signature", p->signature,
-	              sizeof(p->signature)) != 1)
-		return SIGV4_ERR_QUERY_MALFORMED;
-	if (strcmp(pp->algorithm, ALGORITHM) != 0)
-		return SIGV4_ERR_QUERY_MALFORMED;
-	size_t elen = strlen(pp->expires);
-	if (!parse_credential(pp->credential, strlen(pp->credential), p) ||
-	    !parse_amz_date(pp->date, t) ||
-	    !valid_signed_headers(p->signed_headers) ||
-	    !valid_hex_sig(p->signature) || elen == 0 || elen > 7 ||
-	    !digits(pp->expires, elen, expires) || *expires > SIGV4_EXPIRES_MAX)
-		return SIGV4_ERR_QUERY_MALFORMED;
-	return 0;
-}
-
 static int verify_presigned(const struct sigv4_config *cfg,
                             const struct sigv4_request *req, const char *q,
                             int64_t now, struct sigv4_auth *a)
 {
-	struct presigned_params *pp = calloc(1, sizeof(*pp));
+	struct sigv4_presigned_params *pp = calloc(1, sizeof(*pp));
 	if (pp == NULL)
 		return -ENOMEM;
 	int64_t t = 0;
 	unsigned expires = 0;
-	int rc = parse_presigned(q, pp, &t, &expires);
+	int rc = sigv4_parse_presigned(q, pp, &t, &expires);
 	if (rc == 0)
 		rc = check_scope(cfg, &pp->p, pp->date,
 		                 SIGV4_ERR_QUERY_MALFORMED);
-	if (rc == 0 && !list_has(pp->p.signed_headers, "host"))
+	if (rc == 0 && !sigv4_list_has(pp->p.signed_headers, "host"))
 		rc = SIGV4_ERR_UNSIGNED_HEADER;
 	/* Signed in the future beyond the skew allowance: not yet valid. */
 	if (rc == 0 && t - now > SIGV4_SKEW_MAX_S)
@@ -1082,12 +733,12 @@ static int verify_presigned(const struct sigv4_config *cfg,
 		rc = SIGV4_ERR_EXPIRED;
 	/* A presigned URL signs no body, unless the request carries and
 	 * signs x-amz-content-sha256 itself. */
-	const char *ph = header_get(req, "x-amz-content-sha256");
+	const char *ph = sigv4_header_get(req, "x-amz-content-sha256");
 	if (ph == NULL ||
-	    !list_has(pp->p.signed_headers, "x-amz-content-sha256"))
+	    !sigv4_list_has(pp->p.signed_headers, "x-amz-content-sha256"))
 		ph = "UNSIGNED-PAYLOAD";
 	if (rc == 0)
-		rc = parse_payload(ph, a);
+		rc = sigv4_parse_payload(ph, a);
 	if (rc == 0)
 		rc = check_signature(cfg, req, &pp->p, pp->date, ph, true, a);
 	OPENSSL_cleanse(pp, sizeof(*pp));
@@ -1104,12 +755,13 @@ int sigv4_verify(const struct sigv4_config *cfg,
 	ASSERT(req->headers != NULL || req->header_count == 0);
 	struct sigv4_auth a;
 	memset(&a, 0, sizeof(a));
-	const char *authz = header_get(req, "authorization");
+	const char *authz = sigv4_header_get(req, "authorization");
 	const char *qm = strchr(req->target, '?');
 	const char *q = qm ? qm + 1 : "";
 	char probe[2];
-	bool query_auth = query_get(q, "X-Amz-Algorithm", probe, 0) != 0 ||
-	                  query_get(q, "X-Amz-Signature", probe, 0) != 0;
+	bool query_auth =
+	    sigv4_query_get(q, "X-Amz-Algorithm", probe, 0) != 0 ||
+	    sigv4_query_get(q, "X-Amz-Signature", probe, 0) != 0;
 	int rc;
 	if (authz != NULL && query_auth)
 		rc = SIGV4_ERR_MALFORMED; /* one mechanism per request */
@@ -1117,7 +769,7 @@ int sigv4_verify(const struct sigv4_config *cfg,
 		rc = verify_header(cfg, req, authz, now, &a);
 	else if (query_auth)
 		rc = verify_presigned(cfg, req, q, now, &a);
-	else if (query_get(q, "AWSAccessKeyId", probe, 0) != 0)
+	else if (sigv4_query_get(q, "AWSAccessKeyId", probe, 0) != 0)
 		rc = SIGV4_ERR_UNSUPPORTED; /* SigV2 presigned */
 	else
 		rc = SIGV4_ERR_ANONYMOUS;

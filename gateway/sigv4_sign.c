@@ -15,9 +15,10 @@
 #include <openssl/crypto.h>
 
 #include "engine/assert.h"
+#include "gateway/sigv4_parse.h"
 
 #define ALGORITHM          "AWS4-HMAC-SHA256"
-#define SIGNED_HEADERS_MAX 4096
+#define SIGNED_HEADERS_MAX SIGV4_SIGNED_HEADERS_MAX
 
 /* "20130524T000000Z": digits where digits belong. */
 static bool amz_date_shaped(const char *s)

@@ -888,8 +888,8 @@ START_TEST(test_sigv4_presigned_errors)
 	    "AKIAIOSFODNN7EXAMPLE&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&"
 	    "X-Amz-SignedHeaders=host&X-Amz-Signature="
 	    "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
-	    "/k?X-Amz-Signature="
-	    "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+	    ("/k?X-Amz-Signature="
+	     "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sigv4_request r = {"GET", bad[i], h, 1};
