@@ -1,8 +1,9 @@
 /*
  * checksum.c — streaming digests and checksum sets; see checksum.h.
  *
- * MD5/SHA via OpenSSL EVP; CRC32 via zlib's crc32() (pre- and post-
- * inversion inside, so it continues from its own return value); CRC32C via
+ * MD5/SHA via OpenSSL EVP; CRC32 via ISA-L's crc32_gzip_refl() (zlib's
+ * convention: inversion inside, continues from its own return value, and
+ * several times faster than zlib's crc32 here); CRC32C via
  * ISA-L's crc32_iscsi(), which does NOT invert: the running value is kept
  * un-inverted, seeded with all ones, and inverted at the end (RFC 3720
  * §B.4); CRC64NVME via crc64nvme.c.
@@ -17,7 +18,6 @@
 
 #include <isa-l/crc.h>
 #include <openssl/crypto.h>
-#include <zlib.h>
 
 #include "engine/assert.h"
 #include "gateway/base64.h"
@@ -161,13 +161,9 @@ int gw_cksum_update(struct gw_cksum *c, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	switch (c->alg) {
 	case GW_CKSUM_CRC32:
-		/* zlib takes uInt lengths: feed in bounded pieces. */
-		while (len > 0) {
-			uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-			c->crc = crc32((uLong)c->crc, p, n);
-			p += n;
-			len -= n;
-		}
+		/* Like zlib's crc32(): inverts inside, continues from its own
+		 * return value; PCLMUL-accelerated where the CPU has it. */
+		c->crc = crc32_gzip_refl((uint32_t)c->crc, p, (uint64_t)len);
 		return 0;
 	case GW_CKSUM_CRC32C:
 		while (len > 0) {

@@ -1,7 +1,7 @@
 /*
  * checksum.h — the digests S3 clients declare for a body, computed as the
  * body streams: MD5 (always: the ETag, and Content-MD5), SHA-1, SHA-256
- * (x-amz-checksum-sha*, and x-amz-content-sha256), CRC32 (zlib), CRC32C
+ * (x-amz-checksum-sha*, and x-amz-content-sha256), CRC32 and CRC32C
  * (ISA-L) and CRC64NVME (ours, crc64nvme.h).
  *
  * A checksum set computes several at once over one stream and compares
