@@ -119,6 +119,33 @@ int gw_cksum_alg_from_header(const char *name, enum gw_cksum_alg *out)
 	return 0;
 }
 
+unsigned gw_cksum_mask_from_names(const char *list)
+{
+	unsigned mask = 0;
+	const char *p = list;
+	for (int guard = 0; p != NULL && *p != '\0' && guard < 64; guard++) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *e = p;
+		while (*e != '\0' && *e != ',')
+			e++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		char name[64];
+		size_t n = (size_t)(t - p);
+		enum gw_cksum_alg alg;
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (gw_cksum_alg_from_header(name, &alg) == 0)
+				mask |= GW_CKSUM_BIT(alg);
+		}
+		p = e;
+	}
+	return mask;
+}
+
 static const EVP_MD *cksum_md(enum gw_cksum_alg alg)
 {
 	switch (alg) {
@@ -259,7 +286,10 @@ static int set_enable(struct gw_cksum_set *s, enum gw_cksum_alg alg)
 {
 	if (s->mask & GW_CKSUM_BIT(alg))
 		return 0;
-	/* Only before any byte was fed: the caller declares headers first. */
+	/* A digest started after bytes were fed would cover only the rest:
+	 * algorithms announced for trailers go in the mask at init
+	 * (gw_cksum_mask_from_names). */
+	ASSERT(!s->fed);
 	int rc = gw_cksum_init(&s->c[alg], alg);
 	if (rc == 0)
 		s->mask |= GW_CKSUM_BIT(alg);
@@ -311,6 +341,7 @@ int gw_cksum_set_expect_payload_sha256(struct gw_cksum_set *s,
 int gw_cksum_set_update(struct gw_cksum_set *s, const void *buf, size_t len)
 {
 	ASSERT(!s->finished);
+	s->fed = true;
 	for (int a = 0; a < GW_CKSUM_COUNT; a++) {
 		if (!(s->mask & GW_CKSUM_BIT(a)))
 			continue;

@@ -64,6 +64,14 @@ int gw_cksum_alg_parse(const char *name, size_t len, enum gw_cksum_alg *out);
 /* Parses a header name "x-amz-checksum-<alg>" (any case); 0 or -EINVAL. */
 int gw_cksum_alg_from_header(const char *name, enum gw_cksum_alg *out);
 
+/*
+ * The algorithms named by a comma-separated list of x-amz-checksum-*
+ * header names, as X-Amz-Trailer carries them ("x-amz-checksum-crc32");
+ * other names are ignored.  Trailer values arrive after the body, so their
+ * algorithms must be in the set's mask from the start.
+ */
+unsigned gw_cksum_mask_from_names(const char *list);
+
 /* One streaming digest.  Fields are private. */
 struct gw_cksum {
 	enum gw_cksum_alg alg;
@@ -95,6 +103,7 @@ struct gw_cksum_set {
 	bool md5_declared;   /* Content-MD5 (BadDigest) vs x-amz-checksum */
 	bool sha256_payload; /* x-amz-content-sha256 (its own error) */
 	bool finished;
+	bool fed; /* bytes were fed: no algorithm may be added */
 	struct gw_cksum c[GW_CKSUM_COUNT];
 	uint8_t want[GW_CKSUM_COUNT][GW_CKSUM_DIGEST_MAX];
 	uint8_t got[GW_CKSUM_COUNT][GW_CKSUM_DIGEST_MAX];
@@ -107,8 +116,9 @@ int gw_cksum_set_init(struct gw_cksum_set *s, unsigned mask);
 int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64);
 /*
  * Declares an x-amz-checksum-<alg> value (base64 of the digest), also
- * from a trailer; starts computing alg if needed.  Malformed:
- * GW_CKSUM_ERR_INVALID_VALUE.
+ * from a trailer; starts computing alg if needed, which is allowed only
+ * before the first update (asserted): declare trailer algorithms in the
+ * init mask.  Malformed: GW_CKSUM_ERR_INVALID_VALUE.
  */
 int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
                         const char *b64);

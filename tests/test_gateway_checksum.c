@@ -233,6 +233,13 @@ START_TEST(test_cksum_names_and_composite)
 	                 -EINVAL);
 	ck_assert_int_eq(gw_cksum_alg_from_header("x-amz-checksum-mode", &a),
 	                 -EINVAL);
+	ck_assert_uint_eq(gw_cksum_mask_from_names("x-amz-checksum-crc32"),
+	                  GW_CKSUM_BIT(GW_CKSUM_CRC32));
+	ck_assert_uint_eq(
+	    gw_cksum_mask_from_names(" X-Amz-Checksum-CRC64NVME , x-amz-meta-a,"
+	                             "x-amz-checksum-sha1,,"),
+	    GW_CKSUM_BIT(GW_CKSUM_CRC64NVME) | GW_CKSUM_BIT(GW_CKSUM_SHA1));
+	ck_assert_uint_eq(gw_cksum_mask_from_names(""), 0);
 	ck_assert_int_eq(gw_cksum_alg_parse("sha256", 6, &a), 0);
 	ck_assert_int_eq(a, GW_CKSUM_SHA256);
 	/* Composite of two parts: CRC32 over the two 4-byte part CRCs. */
