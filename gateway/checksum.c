@@ -416,3 +416,76 @@ int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
 		return -ENOSPC;
 	return 0;
 }
+
+/*
+ * zlib's crc32_combine method for any reflected CRC of width <= 64: the
+ * operator "append one zero bit" as a GF(2) matrix (columns in mat[]),
+ * squared up to "append 2^k zero bytes" and applied per set bit of len_b.
+ */
+static uint64_t gf2_times(const uint64_t *mat, uint64_t vec)
+{
+	uint64_t sum = 0;
+	for (int i = 0; vec != 0 && i < 64; i++, vec >>= 1)
+		if (vec & 1)
+			sum ^= mat[i];
+	return sum;
+}
+
+static void gf2_square(uint64_t *square, const uint64_t *mat, int width)
+{
+	for (int n = 0; n < width; n++)
+		square[n] = gf2_times(mat, mat[n]);
+}
+
+static uint64_t crc_combine(uint64_t poly, int width, uint64_t crc_a,
+                            uint64_t crc_b, uint64_t len_b)
+{
+	uint64_t even[64], odd[64];
+	odd[0] = poly;
+	for (int n = 1; n < width; n++)
+		odd[n] = UINT64_C(1) << (n - 1);
+	gf2_square(even, odd, width); /* two zero bits */
+	gf2_square(odd, even, width); /* four zero bits */
+	for (int bound = 0; bound < 64 && len_b != 0; bound++) {
+		gf2_square(even, odd, width);
+		if (len_b & 1)
+			crc_a = gf2_times(even, crc_a);
+		len_b >>= 1;
+		if (len_b == 0)
+			break;
+		gf2_square(odd, even, width);
+		if (len_b & 1)
+			crc_a = gf2_times(odd, crc_a);
+		len_b >>= 1;
+	}
+	return crc_a ^ crc_b;
+}
+
+int gw_cksum_crc_combine(enum gw_cksum_alg alg, const uint8_t *a,
+                         const uint8_t *b, uint64_t len_b, uint8_t *out)
+{
+	size_t n = alg < GW_CKSUM_COUNT ? cksum_algs[alg].len : 0;
+	uint64_t poly;
+	switch (alg) {
+	case GW_CKSUM_CRC32:
+		poly = 0xedb88320u;
+		break;
+	case GW_CKSUM_CRC32C:
+		poly = 0x82f63b78u;
+		break;
+	case GW_CKSUM_CRC64NVME:
+		poly = 0x9a6c9329ac4bc9b5ULL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	uint64_t va = 0, vb = 0;
+	for (size_t i = 0; i < n; i++) {
+		va = va << 8 | a[i];
+		vb = vb << 8 | b[i];
+	}
+	uint64_t v =
+	    len_b == 0 ? va : crc_combine(poly, (int)(8 * n), va, vb, len_b);
+	put_be(out, v, n);
+	return 0;
+}

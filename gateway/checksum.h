@@ -151,4 +151,13 @@ void gw_cksum_set_cleanup(struct gw_cksum_set *s);
 int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
                        size_t nparts, char *out, size_t out_cap);
 
+/*
+ * Full-object checksum of a multipart upload (S3 "FULL_OBJECT" type) for
+ * the CRCs: from the digests of A and B (as gw_cksum_final writes them)
+ * and B's length, the digest of A||B, written to out.  0, or -EINVAL for
+ * a non-CRC algorithm.  O(log len_b) matrix squarings.
+ */
+int gw_cksum_crc_combine(enum gw_cksum_alg alg, const uint8_t *a,
+                         const uint8_t *b, uint64_t len_b, uint8_t *out);
+
 #endif /* VS_GATEWAY_CHECKSUM_H */
