@@ -113,8 +113,9 @@ typedef int (*kv_rlog_appended_fn)(void *arg, const struct kv_rlog_pos *at);
  * Appends one record.  rec holds KV_RLOG_HDR bytes of room followed by len
  * payload bytes; the header is filled in (rec is modified).  type != 0.
  * On success *lsn (if not NULL) is the record's sequence number.  A failed
- * write is wiped out again (zeros) and returned; if even that fails the log
- * turns read-only.
+ * write is returned, its bytes are wiped (zeros, best effort) and the log
+ * turns read-only (sticky KV_EREADONLY).  Failing to start a new segment
+ * for lack of space writes nothing and leaves the log writable.
  */
 int kv_rlog_append(struct kv_rlog *l, uint32_t type, unsigned char *rec,
 		   uint32_t len, kv_rlog_appended_fn fn, void *arg,
