@@ -72,6 +72,12 @@ static void hist_push(struct crash_ctx *c)
 	c->hist[c->nhist++] = kv_model_copy(c->cur);
 }
 
+/* What the crash points reached, so a workload that stopped reaching
+ * checkpoints or compaction fails instead of silently testing less. */
+static struct {
+	uint64_t crash_in_checkpoint, crash_in_compaction, compactions;
+} cover;
+
 /* A key of the workload's small key space (so overwrites and deletes hit). */
 static size_t wl_key(struct test_rng *r, char *buf)
 {
@@ -164,10 +170,17 @@ static bool wl_step(struct crash_ctx *c, struct test_rng *r, unsigned i)
 		return wl_write(c, r, WL_MARKER);
 	if (p < 74) {
 		rc = kv_checkpoint(c->kv);
+		if (fault_io_crashed(c->f))
+			cover.crash_in_checkpoint++;
 		return !failed(c, rc, "kv_checkpoint") && !fault_io_crashed(c->f);
 	}
 	if (p < 82) {
 		rc = kv_compact(c->kv, test_rng_below(r, 2) ? 0.0 : 0.5);
+		struct kv_stats st;
+		if (fault_io_crashed(c->f))
+			cover.crash_in_compaction++;
+		else if (rc == 0 && kv_stats(c->kv, &st) == 0 && st.compactions > 0)
+			cover.compactions++;
 		return !failed(c, rc, "kv_compact") && !fault_io_crashed(c->f);
 	}
 	if (p < 88)
@@ -307,8 +320,16 @@ START_TEST(test_crash_every_step)
 		")\n", base, base + seeds - 1, seeds);
 	for (uint64_t i = 0; i < seeds; i++)
 		crash_seed(base + i, &points);
-	fprintf(stderr, "crash: %" PRIu64 " crash points verified\n", points);
+	fprintf(stderr, "crash: %" PRIu64 " crash points verified; %" PRIu64
+		" inside checkpoints, %" PRIu64 " inside compactions; %" PRIu64
+		" compact calls with stats.compactions > 0\n", points, cover.crash_in_checkpoint,
+		cover.crash_in_compaction, cover.compactions);
 	ck_assert_uint_gt(points, seeds);
+	if (seeds >= 50) {
+		ck_assert_uint_gt(cover.crash_in_checkpoint, 0);
+		ck_assert_uint_gt(cover.crash_in_compaction, 0);
+		ck_assert_uint_gt(cover.compactions, 0);
+	}
 }
 END_TEST
 
