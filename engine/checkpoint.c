@@ -333,6 +333,27 @@ static int ckpt_read(struct kv *kv, uint64_t seq, struct kv_ckpt_loaded *out)
 	return rc;
 }
 
+int kv_ckpt_discard(struct kv *kv, uint64_t seq)
+{
+	/*
+	 * Renamed rather than skipped: a checkpoint that names missing
+	 * segments could become loadable again once new segments reuse those
+	 * numbers, and would then hide every later write.  The .bad file
+	 * stays for inspection.
+	 */
+	const struct kv_io *io = kv->io;
+	char path[4096], bad[4200];
+	snprintf(path, sizeof path, "%s/ckpt-%016" PRIx64 ".ckpt", kv->dir,
+		 seq);
+	snprintf(bad, sizeof bad, "%s.bad", path);
+	int rc = io->rename(io->ctx, path, bad);
+	if (rc == 0)
+		rc = dir_fsync_path(io, kv->dir);
+	if (rc == 0)
+		kv_logf(kv, KV_LOG_WARN, "%s: set aside as %s", path, bad);
+	return rc;
+}
+
 int kv_ckpt_load(struct kv *kv, uint64_t below, struct kv_ckpt_loaded *out)
 {
 	struct seq_list sl = {.n = 0, .max = 0};
@@ -357,7 +378,9 @@ int kv_ckpt_load(struct kv *kv, uint64_t below, struct kv_ckpt_loaded *out)
 			return 1;
 		}
 		free(ck.segs);
-		if (rc != KV_ECORRUPT)
+		if (rc == KV_ECORRUPT)
+			rc = kv_ckpt_discard(kv, sl.seqs[best]);
+		if (rc != 0)
 			return rc;
 		below = sl.seqs[best];
 		kv_index_free(kv->ix);

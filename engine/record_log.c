@@ -697,6 +697,12 @@ static int recover(struct kv_rlog *l, const struct kv_rlog_options *o,
 		l->next_id = last->id + 1;
 		return 0;
 	}
+	if (o->from.off > 0) {
+		/* The start is inside a segment that is gone. */
+		rlog_log(l, KV_LOG_WARN, "segment %016" PRIx64 " holding the "
+			 "start position is missing", o->from.seg);
+		return -ENOENT;
+	}
 	/*
 	 * No segment at or after the start: a fresh log, or a copy made by
 	 * kv_checkpoint_to whose segments are hard links shared with the

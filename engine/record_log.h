@@ -74,7 +74,7 @@ struct kv_rlog_options {
 	 * from.seg that are not in known are leftovers of a compaction that
 	 * finished and are deleted; a known segment that is missing makes
 	 * kv_rlog_open fail with -ENOENT (the caller may retry from an older
-	 * start).  known may be NULL when from is {0, 0}.
+	 * start), as does a start inside (off > 0) a segment that is missing.  known may be NULL when from is {0, 0}.
 	 */
 	struct kv_rlog_pos from;
 	const struct kv_rlog_seginfo *known;

@@ -11,3 +11,14 @@ tests_check_engine_SOURCES = tests/check_engine.c tests/test_engine.h \
 tests_check_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_engine_LDADD = tests/libtestutil.a engine/libengine.a \
 	$(ENGINE_LIBS) $(CHECK_LIBS)
+
+# Log recovery on arbitrary bytes; its corpus replays in make check.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_record_log
+else
+check_PROGRAMS += tests/fuzz/fuzz_record_log
+TESTS += tests/fuzz/fuzz_record_log
+endif
+tests_fuzz_fuzz_record_log_SOURCES = tests/fuzz/fuzz_record_log.c
+tests_fuzz_fuzz_record_log_LDADD = $(FUZZ_MAIN) engine/libengine.a $(ENGINE_LIBS)
+tests_fuzz_fuzz_record_log_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
