@@ -73,6 +73,7 @@ int main(void)
 	Suite *suites[] = {
 		fault_io_suite(),
 		engine_faults_suite(),
+		engine_contract_suite(),
 		engine_model_suite(),
 		engine_crash_suite(),
 	};

@@ -45,15 +45,16 @@ got=$(printf '%s\n' 'SETBATCH 100' 'PUT k1 v1' 'PUT k2 v 2' | "$kv" --data-dir "
 got=$(printf '%s\n' 'GET k1' 'GET k2' 'GET never' 'SIZE' | "$kv" --data-dir "$tmp/kv" --sync none)
 [ "$got" = $'v1\nv 2\nERR not found\n6' ] || fail "after reopen: $got"
 
-# The directory is locked while a shell has it open.
-exec 3> >("$kv" --data-dir "$tmp/kv" >/dev/null)
-sleep_pid=$!
-for _ in $(seq 1 100); do
-	out=$(echo SIZE | "$kv" --data-dir "$tmp/kv" 2>&1) && continue
-	case $out in *locked*|*lock*) break ;; esac
-done
-exec 3>&-
-wait "$sleep_pid" 2>/dev/null
-case ${out:-} in *lock*) ;; *) fail "a second shell on a locked directory: ${out:-no error}" ;; esac
+# The directory is locked while a shell has it open: the holder answers
+# SIZE first, so it has the lock before the second shell tries.
+coproc HOLDER { "$kv" --data-dir "$tmp/kv"; }
+echo SIZE >&"${HOLDER[1]}"
+read -r -t 30 -u "${HOLDER[0]}" answer || fail "the holder shell did not answer"
+[ "$answer" = 6 ] || fail "holder SIZE: $answer"
+out=$(echo SIZE | "$kv" --data-dir "$tmp/kv" 2>&1) && fail "a second shell opened a locked directory: $out"
+case $out in *lock*) ;; *) fail "a second shell on a locked directory: $out" ;; esac
+holder_pid=$HOLDER_PID
+exec {HOLDER[1]}>&-
+wait "$holder_pid" || fail "the holder shell failed at EOF"
 "$kv" --help | grep -q 'SETBATCH n' || fail "--help does not list SETBATCH"
 echo "check_kv_shell: ok"

@@ -41,5 +41,6 @@ Suite *fault_io_suite(void);
 Suite *engine_model_suite(void);
 Suite *engine_crash_suite(void);
 Suite *engine_faults_suite(void);
+Suite *engine_contract_suite(void);
 
 #endif /* VS_TESTS_ENGINE_PROOF_H */

@@ -7,7 +7,7 @@ TESTS += tests/check_engine_proof
 tests_check_engine_proof_SOURCES = tests/check_engine_proof.c tests/engine_proof.h \
 	tests/fault_io.c tests/fault_io.h tests/kv_model.c tests/kv_model.h \
 	tests/test_engine_model.c tests/test_engine_crash.c tests/test_engine_faults.c \
-	tests/test_fault_io.c
+	tests/test_fault_io.c tests/test_engine_contract.c
 tests_check_engine_proof_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_engine_proof_LDADD = engine/libengine.a tests/libtestutil.a \
 	$(CHECK_LIBS) $(ENGINE_LIBS)
