@@ -15,6 +15,9 @@
  *    a random length (FAULT_CRASH_RANDOM: the page cache wrote some back),
  *    or all survive but the last write is torn (FAULT_CRASH_TEAR_LAST).
  *    Writeback is modelled in issue order; a torn write keeps a prefix.
+ *    FAULT_CRASH_REORDER drops that ordering: each 4 KiB page dirtied since
+ *    the last sync survives with its current content or not at all (cut at
+ *    a 512-byte sector boundary sometimes), in no particular order.
  *  - Names.  Creating a file (O_CREAT), rename, link, unlink, mkdir and
  *    rmdir change the current namespace and queue a pending directory
  *    operation.  It becomes durable only when a directory it touches is
@@ -460,10 +463,55 @@ static size_t torn_len(struct fault_io *f, size_t len, bool strict)
 	return (size_t)test_rng_below(&f->rng, len + 1);
 }
 
+/*
+ * Writeback in any order, page by page: each 4 KiB page dirtied since the
+ * last sync reaches the disk with its current content (all writes to it so
+ * far, as the page cache holds them) or not at all, and a page that does
+ * may be cut at a 512-byte sector boundary.  Size changes survive all
+ * together or not at all.  ino->crash already holds the durable content.
+ */
+static void crash_inode_reorder(struct fault_io *f, struct finode *ino)
+{
+	uint64_t pages = (ino->cur.size + 4095) / 4096;
+	uint8_t *dirty = calloc(pages + 1, 1);
+	ASSERT(dirty != NULL);
+	bool sized = false;
+	for (size_t i = 0; i < ino->npending; i++) {
+		const struct pop *op = &ino->pending[i];
+		if (op->kind != POP_WRITE) {
+			sized = true;
+			continue;
+		}
+		for (uint64_t p = op->off / 4096; p <= (op->off + op->len - 1) / 4096 && p < pages; p++)
+			dirty[p] = 1;
+	}
+	if (sized && test_rng_below(&f->rng, 2))
+		fbuf_truncate(&ino->crash, ino->cur.size);
+	uint8_t page[4096];
+	for (uint64_t p = 0; p < pages; p++) {
+		if (!dirty[p] || test_rng_below(&f->rng, 2) == 0)
+			continue;
+		uint64_t off = p * 4096;
+		if (off >= ino->crash.size)
+			continue; /* the size change that made room was lost */
+		size_t n = fbuf_read(&ino->cur, off, page, sizeof page);
+		if (off + n > ino->crash.size)
+			n = (size_t)(ino->crash.size - off);
+		if (test_rng_below(&f->rng, 4) == 0)
+			n = 512 * (size_t)test_rng_below(&f->rng, n / 512 + 1);
+		fbuf_write(&ino->crash, off, page, n);
+	}
+	free(dirty);
+}
+
 static void crash_inode(struct fault_io *f, struct finode *ino,
 			enum fault_crash_mode mode)
 {
 	fbuf_copy(&ino->crash, &ino->dur);
+	if (mode == FAULT_CRASH_REORDER) {
+		crash_inode_reorder(f, ino);
+		return;
+	}
 	size_t keep = 0;
 	if (mode == FAULT_CRASH_RANDOM)
 		keep = (size_t)test_rng_below(&f->rng, ino->npending + 1);
@@ -489,7 +537,7 @@ static void crash_locked(struct fault_io *f, enum fault_crash_mode mode)
 		crash_inode(f, f->inodes[i], mode);
 	ns_copy(&f->crash_ns, &f->dur_ns);
 	size_t keep = 0;
-	if (mode == FAULT_CRASH_RANDOM)
+	if (mode == FAULT_CRASH_RANDOM || mode == FAULT_CRASH_REORDER)
 		keep = (size_t)test_rng_below(&f->rng, f->ndops + 1);
 	else if (mode == FAULT_CRASH_TEAR_LAST)
 		keep = f->ndops;

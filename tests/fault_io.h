@@ -56,6 +56,11 @@ enum fault_crash_mode {
 	 * strictly inside (at least one byte kept, at least one lost);
 	 * directory operations survive.  For aimed torn-tail tests. */
 	FAULT_CRASH_TEAR_LAST,
+	/* Page-cache writeback in any order: each 4 KiB page dirtied since the
+	 * last sync survives with its current content or not at all (a
+	 * surviving one may keep only its first 512-byte sectors), as the page
+	 * cache may leave it.  Directory operations as in RANDOM. */
+	FAULT_CRASH_REORDER,
 };
 
 struct fault_io;

@@ -208,13 +208,16 @@ static bool wl_step(struct crash_ctx *c, struct test_rng *r, unsigned i)
 	return !fault_io_crashed(c->f);
 }
 
-static void ctx_init(struct crash_ctx *c, uint64_t seed, enum kv_sync_mode mode)
+static void ctx_init(struct crash_ctx *c, uint64_t seed, enum kv_sync_mode mode,
+		     uint64_t segment_bytes)
 {
 	memset(c, 0, sizeof *c);
 	c->seed = seed;
 	c->mode = mode;
 	c->f = proof_disk_new(seed);
 	proof_options(&c->o, c->f, &c->log, mode);
+	if (segment_bytes != 0)
+		c->o.segment_bytes = segment_bytes;
 	c->cur = kv_model_new();
 	hist_reset(c);
 }
@@ -302,49 +305,73 @@ static void crash_verify(struct crash_ctx *c)
 		      c->where, c->nhist, c->hist[0]->applied_index,
 		      c->hist[c->nhist - 1]->applied_index, got->applied_index, diff);
 	copies_verify(c);
-	/* One more durable write must survive a clean reopen. */
-	struct kv_batch *b = NULL;
-	ck_assert_int_eq(kv_batch_new(&b), 0);
-	ck_assert_int_eq(kv_batch_put(b, "after", 5, "crash", 5), 0);
-	kv_batch_set_applied_index(b, got->applied_index + 1000);
-	rc = kv_write(c->kv, b);
-	kv_batch_free(b);
-	ck_assert_msg(rc == 0, "%s: write after recovery: %s", c->where, kv_strerror(rc));
-	kv_model_put(got, "after", 5, "crash", 5);
-	got->applied_index += 1000;
+	/*
+	 * More durable writes must survive a clean reopen: a torn tail was cut
+	 * so new records land after valid data, and stale bytes of the crashed
+	 * tail beyond it can not come back or look like mid-log corruption.
+	 * Several writes of a few hundred bytes, so they run over the old tail.
+	 */
+	static uint8_t big[1200];
+	for (unsigned i = 0; i < 6; i++) {
+		char k[16];
+		size_t vl = 100 + 173 * i % 1100;
+		memset(big, 'A' + (int)i, vl);
+		snprintf(k, sizeof k, "after%u", i);
+		struct kv_batch *b = NULL;
+		ck_assert_int_eq(kv_batch_new(&b), 0);
+		ck_assert_int_eq(kv_batch_put(b, k, strlen(k), big, vl), 0);
+		kv_batch_set_applied_index(b, got->applied_index + 1000);
+		rc = kv_write(c->kv, b);
+		kv_batch_free(b);
+		ck_assert_msg(rc == 0, "%s: write after recovery: %s", c->where, kv_strerror(rc));
+		kv_model_put(got, k, strlen(k), big, vl);
+		got->applied_index += 1000;
+	}
 	ck_assert_int_eq(kv_close(c->kv), 0);
 	c->kv = NULL;
-	ck_assert_int_eq(kv_open(PROOF_DIR, &c->o, &c->kv), 0);
+	rc = kv_open(PROOF_DIR, &c->o, &c->kv);
+	proof_log_dump(&c->log, lg, sizeof lg);
+	ck_assert_msg(rc == 0, "%s: second reopen (after recovery, six writes, clean close) "
+		      "failed: %s (log: %s)", c->where, kv_strerror(rc), lg);
 	struct kv_model *again = NULL;
 	ck_assert_int_eq(kv_model_from_engine(c->kv, &again), 0);
 	if (!kv_model_equal(got, again))
 		kv_model_diff(got, again, diff, sizeof diff);
 	ck_assert_msg(kv_model_equal(got, again),
-		      "%s: write after recovery lost or state changed on reopen: %s",
-		      c->where, diff);
+		      "%s: write after recovery lost or state changed on reopen: %s (log: %s)",
+		      c->where, diff, lg);
 	kv_model_free(got);
 	kv_model_free(again);
 }
 
-static void crash_seed(uint64_t seed, uint64_t *points)
+static const char *mode_name(enum fault_crash_mode cm)
+{
+	return cm == FAULT_CRASH_DROP ? "drop" : cm == FAULT_CRASH_RANDOM ? "random torn" :
+	       cm == FAULT_CRASH_REORDER ? "reordered writeback" : "tear last";
+}
+
+static void crash_seed(uint64_t seed, uint64_t *points, bool reorder)
 {
 	enum kv_sync_mode mode = seed % 4 == 3 ? KV_SYNC_NONE : KV_SYNC_GROUP;
 	struct crash_ctx c;
-	ctx_init(&c, seed, mode);
+	/* Reordered writeback needs segments of several pages to lose one in
+	 * the middle; 4 KiB segments are one page. */
+	uint64_t seg = reorder ? test_env_u64("PROOF_SEGMENT_BYTES", 16384) : 0;
+	ctx_init(&c, seed, mode, seg);
 	ck_assert_msg(wl_run(&c), "seed %" PRIu64 ": dry run crashed", seed);
 	uint64_t m = fault_io_calls(c.f, FAULT_MUTATING);
 	crash_verify(&c); /* the clean end is a state too */
 	ctx_fini(&c);
 	for (uint64_t n = 1; n <= m; n++) {
-		enum fault_crash_mode cm = (n + seed) % 2 ? FAULT_CRASH_RANDOM :
-							   FAULT_CRASH_DROP;
-		ctx_init(&c, seed, mode);
+		enum fault_crash_mode cm = reorder ? FAULT_CRASH_REORDER :
+					   (n + seed) % 2 ? FAULT_CRASH_RANDOM : FAULT_CRASH_DROP;
+		ctx_init(&c, seed, mode, seg);
 		fault_io_crash_at(c.f, FAULT_MUTATING, n, cm);
 		if (wl_run(&c))
 			fault_io_crash_now(c.f, cm); /* ran short: crash at the end */
 		snprintf(c.where, sizeof c.where,
 			 "seed %" PRIu64 " crash point %" PRIu64 "/%" PRIu64 " (%s, %s)",
-			 seed, n, m, cm == FAULT_CRASH_DROP ? "drop" : "random torn",
+			 seed, n, m, mode_name(cm),
 			 mode == KV_SYNC_NONE ? "sync none" : "sync group");
 		crash_verify(&c);
 		ctx_fini(&c);
@@ -360,7 +387,7 @@ START_TEST(test_crash_every_step)
 	fprintf(stderr, "crash: seeds %" PRIu64 "..%" PRIu64 " (VERISTORE_CRASH_SEEDS=%" PRIu64
 		")\n", base, base + seeds - 1, seeds);
 	for (uint64_t i = 0; i < seeds; i++)
-		crash_seed(base + i, &points);
+		crash_seed(base + i, &points, false);
 	fprintf(stderr, "crash: %" PRIu64 " crash points verified; %" PRIu64
 		" inside checkpoints, %" PRIu64 " inside compactions; %" PRIu64
 		" compact calls with stats.compactions > 0; %" PRIu64 " copies reopened\n",
@@ -376,6 +403,27 @@ START_TEST(test_crash_every_step)
 }
 END_TEST
 
+/*
+ * The same with writeback in any order (FAULT_CRASH_REORDER): unsynced
+ * writes of the newest segment may survive out of order, so a torn record
+ * may sit in front of a whole one that was never acknowledged.  After such
+ * a power loss the engine must still open with an acceptable state.
+ * VERISTORE_CRASH_REORDER_SEEDS seeds (default 50).
+ */
+START_TEST(test_crash_reordered_writeback)
+{
+	uint64_t base = test_seed() + 1000000;
+	uint64_t seeds = test_env_u64("CRASH_REORDER_SEEDS", 50);
+	uint64_t points = 0;
+	fprintf(stderr, "crash (reordered writeback): seeds %" PRIu64 "..%" PRIu64 "\n", base,
+		base + seeds - 1);
+	for (uint64_t i = 0; i < seeds; i++)
+		crash_seed(base + i, &points, true);
+	fprintf(stderr, "crash (reordered writeback): %" PRIu64 " crash points verified\n",
+		points);
+}
+END_TEST
+
 Suite *engine_crash_suite(void)
 {
 	Suite *s = suite_create("engine_crash");
@@ -383,6 +431,16 @@ Suite *engine_crash_suite(void)
 	/* A guard against hangs, not a timed assertion. */
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_crash_every_step);
+	/*
+	 * TEMPORARILY EXCLUDED from the default run: fails on the current
+	 * engine (ENGINE-BUGS.md #5, reported 16:05 UTC: after a power loss
+	 * that kept a later page of the log tail but not an earlier one, the
+	 * engine opens, takes writes, and then refuses its next open with
+	 * KV_ECORRUPT).  VERISTORE_PROOF_KNOWN_BUGS=1 runs it; remove this
+	 * guard once it passes.
+	 */
+	if (test_env_u64("PROOF_KNOWN_BUGS", 0))
+		tcase_add_test(tc, test_crash_reordered_writeback);
 	suite_add_tcase(s, tc);
 	return s;
 }
