@@ -12,8 +12,12 @@
  *   nsegs segments: u64 id, u64 used   (every segment below pos_seg)
  *   u32 CRC32C of everything before it
  *
+ * kv_checkpoint's copy of the index is fuzzy: taken in slices while
+ * writers go on, each key as of some moment after pos; entries may point
+ * at or past pos, and replaying the log from pos makes the state exact.
  * A checkpoint that fails its CRC or refers to a segment that is gone is
- * skipped for an older one, and without any, the whole log is replayed.
+ * set aside (*.bad) for an older one, and without any, the whole log is
+ * replayed.
  */
 #include "engine/kv_impl.h"
 
@@ -53,9 +57,19 @@ static int buf_grow(struct buf *b, size_t more)
 	return 0;
 }
 
+#define CKPT_SLICE 4096 /* entries serialised per hold of the index lock */
+
+struct walk {
+	struct buf *b;
+	uint64_t n;
+	unsigned char last[KV_KEY_MAX];
+	size_t last_len;
+};
+
 static int ent_out(void *arg, const struct kv_ient *e)
 {
-	struct buf *b = arg;
+	struct walk *w = arg;
+	struct buf *b = w->b;
 	if (buf_grow(b, CKPT_ENT + e->klen) != 0)
 		return -ENOMEM;
 	unsigned char *p = b->p + b->len;
@@ -65,13 +79,39 @@ static int ent_out(void *arg, const struct kv_ient *e)
 	kv_put_u16(p + 16, e->klen);
 	memcpy(p + CKPT_ENT, e->key, e->klen);
 	b->len += CKPT_ENT + e->klen;
+	memcpy(w->last, e->key, e->klen);
+	w->last_len = e->klen;
+	w->n++;
 	return 0;
 }
 
 /*
+ * Serialises the index in slices, dropping the lock in between so writers
+ * keep going.  The result is fuzzy (ARIES-style): each key is as of some
+ * moment after the start position was taken, so replaying every record
+ * after that position -- as recovery does -- ends in the exact state.
+ */
+static int walk_sliced(struct kv *kv, struct walk *w)
+{
+	/* Bounded: each full slice moves strictly forward in key order. */
+	for (;;) {
+		size_t visited;
+		pthread_rwlock_rdlock(&kv->ix_lock);
+		int rc = kv_index_walk_from(kv->ix, w->n ? w->last : NULL,
+					    w->last_len, CKPT_SLICE, ent_out, w,
+					    &visited);
+		pthread_rwlock_unlock(&kv->ix_lock);
+		if (rc != 0 || visited < CKPT_SLICE)
+			return rc;
+	}
+}
+
+/*
  * Serialises the index with the log position it covers into b (header
- * first, segments not yet).  With rotate, the active segment is sealed
- * first, so the position is the start of a new, empty segment.
+ * first, segments not yet).  With rotate (kv_checkpoint_to), the active
+ * segment is sealed first and the index is copied exactly, under the
+ * append lock, so it refers to sealed segments only.  *lsn is the newest
+ * record any serialised entry can point at.
  */
 static int ckpt_snapshot(struct kv *kv, bool rotate, struct buf *b,
 			 struct kv_rlog_pos *pos, uint64_t *lsn,
@@ -81,21 +121,27 @@ static int ckpt_snapshot(struct kv *kv, bool rotate, struct buf *b,
 	if (rc != 0)
 		return rc;
 	b->len = CKPT_HDR;
+	struct walk *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return -ENOMEM;
+	w->b = b;
 	kv_rlog_lock(kv->log);
 	uint64_t active;
 	if (rotate)
 		rc = kv_rlog_rotate_locked(kv->log, &active);
 	*pos = kv_rlog_end_locked(kv->log);
-	*lsn = kv_rlog_lsn(kv->log);
 	*applied = atomic_load(&kv->applied);
-	uint64_t nkeys = 0;
-	if (rc == 0) {
+	if (rc == 0 && rotate) {
 		pthread_rwlock_rdlock(&kv->ix_lock);
-		nkeys = kv_index_count(kv->ix);
-		rc = kv_index_walk(kv->ix, ent_out, b);
+		rc = kv_index_walk(kv->ix, ent_out, w);
 		pthread_rwlock_unlock(&kv->ix_lock);
 	}
 	kv_rlog_unlock(kv->log);
+	if (rc == 0 && !rotate)
+		rc = walk_sliced(kv, w);
+	*lsn = kv_rlog_lsn(kv->log);
+	uint64_t nkeys = w->n;
+	free(w);
 	if (rc != 0)
 		return rc;
 	ASSERT(!rotate || pos->off == 0);
@@ -281,7 +327,7 @@ static int ckpt_parse(struct kv *kv, const unsigned char *p, size_t len,
 		struct kv_rlog_seginfo key = {.id = seg};
 		if (klen == 0 || klen > KV_KEY_MAX || vlen > KV_VALUE_MAX ||
 		    at + CKPT_ENT + klen > segs_at ||
-		    (seg != out->pos.seg &&
+		    (seg < out->pos.seg &&
 		     !bsearch(&key, out->segs, nsegs, sizeof key, cmp_seg)) ||
 		    (prev && kv_key_cmp(prev, prev_len, e + CKPT_ENT, klen) >= 0))
 			return KV_ECORRUPT;

@@ -353,6 +353,34 @@ int kv_index_walk(struct kv_index *ix,
 	return 0;
 }
 
+int kv_index_walk_from(struct kv_index *ix, const void *key, size_t klen,
+		       size_t max, int (*fn)(void *arg, const struct kv_ient *e),
+		       void *arg, size_t *visited)
+{
+	size_t li = 0;
+	uint32_t slot = 0;
+	*visited = 0;
+	if (ix->nleaves == 0)
+		return 0;
+	if (key != NULL) {
+		uint64_t kp = key_pfx(key, klen);
+		bool eq;
+		li = leaf_find(ix, key, klen, kp);
+		slot = slot_find(ix->dir[li].lf, key, klen, kp, true, &eq);
+	}
+	/* Bounded by max and by the entries present. */
+	for (; li < ix->nleaves && *visited < max; li++, slot = 0) {
+		const struct leaf *lf = ix->dir[li].lf;
+		for (; slot < lf->n && *visited < max; slot++) {
+			int rc = fn(arg, lf->e[slot]);
+			if (rc != 0)
+				return rc;
+			(*visited)++;
+		}
+	}
+	return 0;
+}
+
 uint64_t kv_index_count(const struct kv_index *ix)
 {
 	return ix->count;

@@ -60,6 +60,14 @@ const struct kv_ient *kv_index_seek(struct kv_index *ix, const void *key,
 /* Calls fn on every entry in order; stops on a non-zero return. */
 int kv_index_walk(struct kv_index *ix,
 		  int (*fn)(void *arg, const struct kv_ient *e), void *arg);
+/*
+ * Calls fn on up to max entries in order, starting after key (at the first
+ * entry if key is NULL); *visited counts them.  Lets a long walk drop the
+ * caller's lock between slices.
+ */
+int kv_index_walk_from(struct kv_index *ix, const void *key, size_t klen,
+		       size_t max, int (*fn)(void *arg, const struct kv_ient *e),
+		       void *arg, size_t *visited);
 uint64_t kv_index_count(const struct kv_index *ix);
 /* Heap bytes held by the index (malloc_usable_size of every block). */
 uint64_t kv_index_bytes(const struct kv_index *ix);

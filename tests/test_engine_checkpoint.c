@@ -7,6 +7,7 @@
 #include "tests/testutil.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,68 @@ START_TEST(test_checkpoint_to_copy)
 }
 END_TEST
 
+#define FUZZY_KEYS 12000
+
+struct fuzzy_writer {
+	struct kv *kv;
+	int ver[FUZZY_KEYS]; /* -1: deleted */
+};
+
+static void *fuzzy_writer_main(void *arg)
+{
+	struct fuzzy_writer *w = arg;
+	char k[32], v[32];
+	for (int i = 0; i < 30000; i++) {
+		int key = (int)((i * 7919u) % FUZZY_KEYS);
+		snprintf(k, sizeof k, "f%05d", key);
+		if (i % 5 == 0) {
+			ck_assert_int_eq(kv_del(w->kv, k, strlen(k)), 0);
+			w->ver[key] = -1;
+		} else {
+			snprintf(v, sizeof v, "v%d", i);
+			ck_assert_int_eq(kv_put(w->kv, k, strlen(k), v,
+						strlen(v)), 0);
+			w->ver[key] = i;
+		}
+	}
+	return NULL;
+}
+
+/* Checkpoints taken in slices while a writer runs still reopen exactly. */
+START_TEST(test_checkpoint_with_concurrent_writer)
+{
+	char *dir = test_tmpdir_new("ckptfuzzy");
+	struct kv_options o;
+	test_engine_opts(&o, 256 * 1024);
+	o.sync_mode = KV_SYNC_NONE;
+	struct kv *kv;
+	ck_assert_int_eq(kv_open(dir, &o, &kv), 0);
+	static struct fuzzy_writer w;
+	w.kv = kv;
+	char k[32], v[32];
+	for (int i = 0; i < FUZZY_KEYS; i++) {
+		snprintf(k, sizeof k, "f%05d", i);
+		test_kv_put(kv, k, "initial");
+		w.ver[i] = -2;
+	}
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, fuzzy_writer_main, &w), 0);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(kv_checkpoint(kv), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(kv_close(kv), 0);
+	ck_assert_int_eq(kv_open(dir, &o, &kv), 0);
+	for (int i = 0; i < FUZZY_KEYS; i++) {
+		snprintf(k, sizeof k, "f%05d", i);
+		snprintf(v, sizeof v, "v%d", w.ver[i]);
+		test_kv_expect(kv, k, w.ver[i] == -1 ? NULL
+				     : w.ver[i] == -2 ? "initial" : v);
+	}
+	ck_assert_int_eq(kv_close(kv), 0);
+	test_tmpdir_free(dir);
+}
+END_TEST
+
 Suite *test_engine_checkpoint_suite(void)
 {
 	Suite *s = suite_create("engine_checkpoint");
@@ -220,6 +283,7 @@ Suite *test_engine_checkpoint_suite(void)
 	tcase_add_test(tc, test_checkpoint_replays_only_after);
 	tcase_add_test(tc, test_checkpoint_corrupt_falls_back);
 	tcase_add_test(tc, test_checkpoint_to_copy);
+	tcase_add_test(tc, test_checkpoint_with_concurrent_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }
