@@ -81,6 +81,7 @@ static void hist_push(struct crash_ctx *c)
  * checkpoints or compaction fails instead of silently testing less. */
 static struct {
 	uint64_t crash_in_checkpoint, crash_in_compaction, compactions, copies_checked;
+	uint64_t crash_in_recovery;
 } cover;
 
 /* A key of the workload's small key space (so overwrites and deletes hit). */
@@ -279,13 +280,24 @@ static bool wl_run(struct crash_ctx *c)
 }
 
 /* Reopens after the crash and checks the state against the window. */
-static void crash_verify(struct crash_ctx *c)
+static void crash_verify(struct crash_ctx *c, unsigned recovery_crash)
 {
 	char lg[1024], diff[256] = "";
 	if (c->kv != NULL)
 		kv_close(c->kv); /* its calls fail: the disk is gone */
 	c->kv = NULL;
 	fault_io_restart(c->f);
+	if (recovery_crash > 0) {
+		/* Power fails again during recovery (its truncation, re-zeroing
+		 * or cleanup); the next recovery must still find the window. */
+		fault_io_crash_at(c->f, FAULT_MUTATING, recovery_crash, FAULT_CRASH_RANDOM);
+		if (kv_open(PROOF_DIR, &c->o, &c->kv) == 0)
+			kv_close(c->kv);
+		c->kv = NULL;
+		if (fault_io_crashed(c->f))
+			cover.crash_in_recovery++;
+		fault_io_restart(c->f);
+	}
 	int rc = kv_open(PROOF_DIR, &c->o, &c->kv);
 	proof_log_dump(&c->log, lg, sizeof lg);
 	ck_assert_msg(rc == 0, "%s: reopen after crash failed: %s (log: %s)", c->where,
@@ -360,7 +372,7 @@ static void crash_seed(uint64_t seed, uint64_t *points, bool reorder)
 	ctx_init(&c, seed, mode, seg);
 	ck_assert_msg(wl_run(&c), "seed %" PRIu64 ": dry run crashed", seed);
 	uint64_t m = fault_io_calls(c.f, FAULT_MUTATING);
-	crash_verify(&c); /* the clean end is a state too */
+	crash_verify(&c, 0); /* the clean end is a state too */
 	ctx_fini(&c);
 	for (uint64_t n = 1; n <= m; n++) {
 		enum fault_crash_mode cm = reorder ? FAULT_CRASH_REORDER :
@@ -373,7 +385,8 @@ static void crash_seed(uint64_t seed, uint64_t *points, bool reorder)
 			 "seed %" PRIu64 " crash point %" PRIu64 "/%" PRIu64 " (%s, %s)",
 			 seed, n, m, mode_name(cm),
 			 mode == KV_SYNC_NONE ? "sync none" : "sync group");
-		crash_verify(&c);
+		/* Every third point also crashes again inside recovery. */
+		crash_verify(&c, n % 3 == 0 ? 1 + (unsigned)((n / 3 + seed) % 4) : 0);
 		ctx_fini(&c);
 		(*points)++;
 	}
@@ -390,15 +403,17 @@ START_TEST(test_crash_every_step)
 		crash_seed(base + i, &points, false);
 	fprintf(stderr, "crash: %" PRIu64 " crash points verified; %" PRIu64
 		" inside checkpoints, %" PRIu64 " inside compactions; %" PRIu64
-		" compact calls with stats.compactions > 0; %" PRIu64 " copies reopened\n",
+		" compact calls with stats.compactions > 0; %" PRIu64 " copies reopened; %"
+		PRIu64 " crashes inside recovery\n",
 		points, cover.crash_in_checkpoint, cover.crash_in_compaction, cover.compactions,
-		cover.copies_checked);
+		cover.copies_checked, cover.crash_in_recovery);
 	ck_assert_uint_gt(points, seeds);
 	if (seeds >= 50) {
 		ck_assert_uint_gt(cover.crash_in_checkpoint, 0);
 		ck_assert_uint_gt(cover.crash_in_compaction, 0);
 		ck_assert_uint_gt(cover.compactions, 0);
 		ck_assert_uint_gt(cover.copies_checked, 0);
+		ck_assert_uint_gt(cover.crash_in_recovery, 0);
 	}
 }
 END_TEST
