@@ -606,9 +606,22 @@ static int replay_seg(struct kv_rlog *l, struct kv_rlog_seg *s, uint64_t off,
 	if (rc != 0)
 		return rc;
 	s->used = end;
+	bool found = false;
+	if (!bad && newest) {
+		/*
+		 * Bytes after the end of data in the newest segment were
+		 * written but never synced (a page that reached the disk
+		 * before an earlier one did).  They are unacknowledged; left
+		 * in place, a later, shorter record could expose them as valid
+		 * records behind it.  So they are wiped like a torn tail.
+		 */
+		rc = kv_seg_nonzero_after(l->io, s, end, &found);
+		if (rc == 0 && found)
+			rc = repair_tail(l, s, end);
+		return rc;
+	}
 	if (!bad)
 		return 0;
-	bool found = false;
 	uint64_t at = 0;
 	if (newest) {
 		rc = kv_seg_valid_after(l->io, s, end, &found, &at);

@@ -18,7 +18,9 @@
  * header is the end of data.  A bad record in the newest segment with no
  * valid record after it is a torn write: the file is cut there and the rest
  * re-zeroed (ftruncate + fallocate), so new records land right after valid
- * data and garbage can never reappear behind them.  Any other bad record is
+ * data and garbage can never reappear behind them.  Non-zero bytes after
+ * the end of data in the newest segment (pages written out of order and
+ * never synced) are wiped the same way.  Any other bad record is
  * corruption: KV_ECORRUPT, with file and offset in the log callback.
  *
  * Durability: kv_rlog_append returns a log sequence number (lsn, one per

@@ -265,3 +265,30 @@ int kv_seg_valid_after(const struct kv_io *io, const struct kv_rlog_seg *s,
 	free(w.buf);
 	return rc;
 }
+
+int kv_seg_nonzero_after(const struct kv_io *io, const struct kv_rlog_seg *s,
+			 uint64_t off, bool *found)
+{
+	struct window w;
+	int rc = window_init(&w, io, s);
+	if (rc != 0)
+		return rc;
+	*found = false;
+	/* Bounded: each pass advances by a full window or stops. */
+	while (off < s->size && !*found) {
+		size_t n = s->size - off > SEG_WINDOW ? SEG_WINDOW
+						      : (size_t)(s->size - off);
+		ssize_t got = io->pread(io->ctx, s->fd, w.buf, n, off);
+		if (got < 0) {
+			rc = (int)got;
+			break;
+		}
+		for (ssize_t i = 0; i < got && !*found; i++)
+			*found = w.buf[i] != 0;
+		if ((size_t)got < n)
+			break;
+		off += n;
+	}
+	free(w.buf);
+	return rc;
+}

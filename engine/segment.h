@@ -54,4 +54,8 @@ int kv_seg_scan(const struct kv_io *io, const struct kv_rlog_seg *s,
 int kv_seg_valid_after(const struct kv_io *io, const struct kv_rlog_seg *s,
 		       uint64_t off, bool *found, uint64_t *at);
 
+/* Whether any byte of s after off is not zero (sets *found). */
+int kv_seg_nonzero_after(const struct kv_io *io, const struct kv_rlog_seg *s,
+			 uint64_t off, bool *found);
+
 #endif /* VS_ENGINE_SEGMENT_H */

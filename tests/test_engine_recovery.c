@@ -136,6 +136,53 @@ START_TEST(test_torn_tail_truncated_then_writes_survive)
 }
 END_TEST
 
+/*
+ * A hole then a valid record in the newest segment: an unsynced page that
+ * reached the disk before an earlier one.  It must be wiped, not kept to
+ * reappear behind later, shorter records.
+ */
+START_TEST(test_bytes_after_hole_wiped)
+{
+	char *dir = test_tmpdir_new("hole");
+	struct kv_options o;
+	test_engine_opts(&o, 1 << 16);
+	struct kv *kv = reopen(dir, &o);
+	put_range(kv, "a", 0, 10);
+	ck_assert_int_eq(kv_close(kv), 0);
+	char seg[4400];
+	int nseg;
+	newest_seg(dir, seg, sizeof seg, &nseg);
+	long end = data_end(seg);
+	/*
+	 * A valid record one record past the end, as if the record before it
+	 * was lost: exactly where the next put ("b0000" = "b0000", 56 bytes
+	 * framed) will end, so if it survived it would be replayed.
+	 */
+	unsigned char rec[64] = {0};
+	unsigned char *p = rec + KV_REC_HDR;
+	kv_put_u32(p, 1);      /* one entry */
+	kv_put_u32(p + 4, 0);  /* no marker */
+	p += 16;
+	p[0] = 1;              /* put */
+	kv_put_u16(p + 2, 5);
+	kv_put_u32(p + 4, 0);
+	memcpy(p + 12, "ghost", 5);
+	uint32_t len = 16 + 12 + 5;
+	kv_rec_encode(rec, 1, len);
+	write_at(seg, end + 56, rec, KV_REC_HDR + len);
+	kv = reopen(dir, &o);
+	test_kv_expect(kv, "ghost", NULL);
+	put_range(kv, "b", 0, 1); /* fills the hole exactly */
+	ck_assert_int_eq(kv_close(kv), 0);
+	kv = reopen(dir, &o);
+	test_kv_expect(kv, "ghost", NULL);
+	expect_range(kv, "a", 0, 10);
+	expect_range(kv, "b", 0, 1);
+	ck_assert_int_eq(kv_close(kv), 0);
+	test_tmpdir_free(dir);
+}
+END_TEST
+
 START_TEST(test_corruption_refused)
 {
 	char *dir = test_tmpdir_new("corrupt");
@@ -226,6 +273,7 @@ Suite *test_engine_recovery_suite(void)
 	TCase *tc = tcase_create("recovery");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_torn_tail_truncated_then_writes_survive);
+	tcase_add_test(tc, test_bytes_after_hole_wiped);
 	tcase_add_test(tc, test_corruption_refused);
 	tcase_add_test(tc, test_bad_record_before_valid_data_refused);
 	tcase_add_test(tc, test_lock_and_missing_dir);
