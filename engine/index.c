@@ -241,9 +241,18 @@ int kv_index_put(struct kv_index *ix, const void *key, size_t klen,
 	if (ix->nleaves == 0 && first_leaf(ix) != 0)
 		return -ENOMEM;
 	uint64_t kp = key_pfx(key, klen);
-	size_t li = leaf_find(ix, key, klen, kp);
-	bool eq;
-	uint32_t slot = slot_find(ix->dir[li].lf, key, klen, kp, false, &eq);
+	size_t li = ix->nleaves - 1;
+	struct leaf *last = ix->dir[li].lf;
+	bool eq = false;
+	uint32_t slot;
+	/* Past the last key (checkpoint loads, ascending keys): no search. */
+	if (last->n > 0 && pfx_cmp(last->pfx[last->n - 1], last->e[last->n - 1],
+				   kp, key, klen) < 0) {
+		slot = last->n;
+	} else {
+		li = leaf_find(ix, key, klen, kp);
+		slot = slot_find(ix->dir[li].lf, key, klen, kp, false, &eq);
+	}
 	if (eq) {
 		struct kv_ient *e = ix->dir[li].lf->e[slot];
 		if (old != NULL)

@@ -283,8 +283,14 @@ int kv_seg_nonzero_after(const struct kv_io *io, const struct kv_rlog_seg *s,
 			rc = (int)got;
 			break;
 		}
-		for (ssize_t i = 0; i < got && !*found; i++)
-			*found = w.buf[i] != 0;
+		/* memcmp against zeros: vectorised, unlike a byte loop. */
+		static const unsigned char zeros[4096];
+		for (ssize_t i = 0; i < got && !*found; i += sizeof zeros) {
+			size_t m = (size_t)(got - i) < sizeof zeros
+					   ? (size_t)(got - i)
+					   : sizeof zeros;
+			*found = memcmp(w.buf + i, zeros, m) != 0;
+		}
 		if ((size_t)got < n)
 			break;
 		off += n;
