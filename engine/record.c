@@ -13,13 +13,15 @@ static uint32_t rec_crc(const unsigned char *rec, uint32_t len)
 	return kv_crc32c(rec + 4, (size_t)KV_REC_HDR - 4 + len);
 }
 
-void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len)
+void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
+		   uint64_t synced)
 {
 	ASSERT(type != 0);
 	ASSERT(len <= KV_REC_PAYLOAD_MAX);
 	kv_put_u32(rec + 4, len);
 	kv_put_u32(rec + 8, KV_REC_MAGIC);
 	kv_put_u32(rec + 12, type);
+	kv_put_u64(rec + 16, synced);
 	kv_put_u32(rec, rec_crc(rec, len));
 }
 

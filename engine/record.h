@@ -1,13 +1,20 @@
 /*
  * record.h — the framing of one log record (internal to engine/).
  *
- * On disk a record is a 16-byte header, its payload, and zero padding to
+ * On disk a record is a 24-byte header, its payload, and zero padding to
  * the next multiple of 8:
  *
- *   0  u32 crc     CRC32C of bytes 4..15 of the header and the payload
+ *   0  u32 crc     CRC32C of bytes 4..23 of the header and the payload
  *   4  u32 len     payload bytes
  *   8  u32 magic   KV_REC_MAGIC, so stray bytes rarely look like a header
  *  12  u32 type    caller-defined record type, never 0
+ *  16  u64 synced  offset in this segment up to which an fdatasync had
+ *                  completed when the record was appended
+ *
+ * synced lets recovery tell a torn write from corruption: a bad record at
+ * X followed by valid records is torn (never made durable, lost in a
+ * reordered writeback) if none of those records saw X synced; if one did,
+ * the bad record had been durable and is corrupt.
  *
  * All integers are little-endian.  Segments are preallocated with zeros, so
  * an all-zero header marks the end of written data.  A header whose length
@@ -22,7 +29,7 @@
 
 #include "engine/kv.h"
 
-#define KV_REC_HDR 16u
+#define KV_REC_HDR 24u
 #define KV_REC_MAGIC 0x31525356u /* "VSR1" */
 /* A batch payload plus room for its own header. */
 #define KV_REC_PAYLOAD_MAX (KV_BATCH_BYTES_MAX + 4096u)
@@ -69,10 +76,17 @@ static inline uint64_t kv_get_u64(const unsigned char *p)
 }
 
 /*
- * Fills the header in rec[0..16) for the payload at rec + KV_REC_HDR of
- * len bytes, CRC included.  type != 0, len <= KV_REC_PAYLOAD_MAX.
+ * Fills the header in rec[0..KV_REC_HDR) for the payload at
+ * rec + KV_REC_HDR of len bytes, CRC included.  type != 0,
+ * len <= KV_REC_PAYLOAD_MAX.
  */
-void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len);
+void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
+		   uint64_t synced);
+/* The synced field of a (valid) header. */
+static inline uint64_t kv_rec_synced(const unsigned char *hdr)
+{
+	return kv_get_u64(hdr + 16);
+}
 
 /*
  * Classifies the header at hdr for a record starting with room bytes left

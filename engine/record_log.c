@@ -36,6 +36,8 @@ struct kv_rlog {
 	struct kv_rlog_seg *active;
 	uint64_t next_id;
 	_Atomic uint64_t appended; /* lsn of the newest record */
+	/* How far segment dur_seg is known durable; under append_mu. */
+	uint64_t dur_seg, dur_off;
 
 	pthread_mutex_t seg_mu;
 	struct kv_rlog_seg **segs; /* sorted by id; retired ones until deleted */
@@ -309,6 +311,8 @@ static int rotate_locked(struct kv_rlog *l, uint64_t need)
 		return rc;
 	}
 	l->next_id++;
+	l->dur_seg = s->id;
+	l->dur_off = 0;
 	pthread_mutex_lock(&l->sync_mu);
 	l->synced = atomic_load(&l->appended);
 	pthread_cond_broadcast(&l->sync_cv);
@@ -359,13 +363,13 @@ int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
 	int rc = atomic_load(&l->err);
 	if (rc != 0)
 		return rc;
-	kv_rec_encode(rec, type, len);
 	size_t bytes = KV_REC_HDR + (size_t)len;
 	uint64_t need = kv_rec_size(len);
 	rc = make_room_locked(l, need);
 	if (rc != 0)
 		return rc;
 	struct kv_rlog_seg *a = l->active;
+	kv_rec_encode(rec, type, len, l->dur_seg == a->id ? l->dur_off : 0);
 	uint64_t off = a->used;
 	ssize_t n = l->io->pwrite(l->io->ctx, a->fd, rec, bytes, off);
 	if (n != (ssize_t)bytes) {
@@ -424,6 +428,7 @@ static int sync_lead(struct kv_rlog *l)
 	pthread_mutex_lock(&l->append_mu);
 	uint64_t target = atomic_load(&l->appended);
 	struct kv_rlog_seg *s = l->active;
+	uint64_t end_off = s->used;
 	pthread_mutex_lock(&l->seg_mu);
 	s->refs++;
 	pthread_mutex_unlock(&l->seg_mu);
@@ -433,6 +438,16 @@ static int sync_lead(struct kv_rlog *l)
 	 * leaving it.  So syncing s covers everything up to target.
 	 */
 	int rc = l->io->fdatasync(l->io->ctx, s->fd);
+	if (rc == 0) {
+		/* Later records tell recovery this much was durable. */
+		pthread_mutex_lock(&l->append_mu);
+		if (s->id > l->dur_seg ||
+		    (s->id == l->dur_seg && end_off > l->dur_off)) {
+			l->dur_seg = s->id;
+			l->dur_off = end_off;
+		}
+		pthread_mutex_unlock(&l->append_mu);
+	}
 	kv_rlog_seg_put(l, s);
 	pthread_mutex_lock(&l->sync_mu);
 	l->syncing = false;
@@ -606,34 +621,38 @@ static int replay_seg(struct kv_rlog *l, struct kv_rlog_seg *s, uint64_t off,
 	if (rc != 0)
 		return rc;
 	s->used = end;
-	bool found = false;
-	if (!bad && newest) {
+	if (!newest && !bad)
+		return 0;
+	if (!newest) {
+		/* Rotation synced it before the next segment began. */
+		rlog_log(l, KV_LOG_ERROR, "corrupt record in %s at offset %"
+			 PRIu64 " (not the newest segment)", s->path, end);
+		return KV_ECORRUPT;
+	}
+	bool found = !bad;
+	if (!bad) {
 		/*
-		 * Bytes after the end of data in the newest segment were
-		 * written but never synced (a page that reached the disk
-		 * before an earlier one did).  They are unacknowledged; left
-		 * in place, a later, shorter record could expose them as valid
-		 * records behind it.  So they are wiped like a torn tail.
+		 * Bytes after the end of data: pages written out of order and
+		 * never synced, or stale ones.  Left in place, a later, shorter
+		 * record could end right where one of them begins.
 		 */
 		rc = kv_seg_nonzero_after(l->io, s, end, &found);
-		if (rc == 0 && found)
-			rc = repair_tail(l, s, end);
-		return rc;
-	}
-	if (!bad)
-		return 0;
-	uint64_t at = 0;
-	if (newest) {
-		rc = kv_seg_valid_after(l->io, s, end, &found, &at);
-		if (rc != 0)
+		if (rc != 0 || !found)
 			return rc;
-		if (!found)
-			return repair_tail(l, s, end);
 	}
-	rlog_log(l, KV_LOG_ERROR,
-		 "corrupt record in %s at offset %" PRIu64 "%s", s->path, end,
-		 found ? " (valid records follow it)" : " (not the newest segment)");
-	return KV_ECORRUPT;
+	uint64_t at = 0, max_synced = 0;
+	rc = kv_seg_valid_after(l->io, s, end, &found, &at, &max_synced);
+	if (rc != 0)
+		return rc;
+	if (found && max_synced > end) {
+		rlog_log(l, KV_LOG_ERROR, "corrupt record in %s at offset %"
+			 PRIu64 " (valid records follow it, appended after "
+			 "it was synced, e.g. at offset %" PRIu64 ")",
+			 s->path, end, at);
+		return KV_ECORRUPT;
+	}
+	/* Never synced: a torn or reordered write.  Cut it and what follows. */
+	return repair_tail(l, s, end);
 }
 
 /* Opens every segment file; those below from.seg must be known. */
@@ -705,9 +724,18 @@ static int recover(struct kv_rlog *l, const struct kv_rlog_options *o,
 	}
 	struct kv_rlog_seg *last = l->nsegs ? l->segs[l->nsegs - 1] : NULL;
 	if (last != NULL && last->id >= o->from.seg) {
-		/* Continue the newest segment: it is ours alone. */
+		/*
+		 * Continue the newest segment: it is ours alone.  What was
+		 * recovered may still be only in the page cache (after a
+		 * process crash): sync it, so new records can say so.
+		 */
+		int rc = last->used ? l->io->fdatasync(l->io->ctx, last->fd) : 0;
+		if (rc != 0)
+			return rc;
 		l->active = last;
 		l->next_id = last->id + 1;
+		l->dur_seg = last->id;
+		l->dur_off = last->used;
 		return 0;
 	}
 	if (o->from.off > 0) {
@@ -740,6 +768,8 @@ static int recover(struct kv_rlog *l, const struct kv_rlog_options *o,
 	}
 	l->active = s;
 	l->next_id = id + 1;
+	l->dur_seg = id;
+	l->dur_off = 0;
 	return 0;
 }
 

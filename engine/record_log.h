@@ -20,7 +20,10 @@
  * re-zeroed (ftruncate + fallocate), so new records land right after valid
  * data and garbage can never reappear behind them.  Non-zero bytes after
  * the end of data in the newest segment (pages written out of order and
- * never synced) are wiped the same way.  Any other bad record is
+ * never synced) are wiped the same way.  A bad record in the newest segment
+ * followed by valid ones is still torn if none of them was appended after
+ * an fdatasync covering it (each header records how far its segment was
+ * synced); otherwise, and for any bad record in an older segment, it is
  * corruption: KV_ECORRUPT, with file and offset in the log callback.
  *
  * Durability: kv_rlog_append returns a log sequence number (lsn, one per
@@ -45,7 +48,7 @@
 #include "engine/kv_io.h"
 
 /* Bytes a caller reserves at the front of an append buffer for the header. */
-#define KV_RLOG_HDR 16u
+#define KV_RLOG_HDR 24u
 
 struct kv_rlog;
 /* A segment pinned by kv_rlog_seg_get: its file stays until unpinned. */

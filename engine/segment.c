@@ -239,27 +239,32 @@ int kv_seg_scan(const struct kv_io *io, const struct kv_rlog_seg *s,
 }
 
 int kv_seg_valid_after(const struct kv_io *io, const struct kv_rlog_seg *s,
-		       uint64_t off, bool *found, uint64_t *at)
+		       uint64_t off, bool *found, uint64_t *at,
+		       uint64_t *max_synced)
 {
 	struct window w;
 	int rc = window_init(&w, io, s);
 	if (rc != 0)
 		return rc;
 	*found = false;
+	*max_synced = 0;
+	/* Every 8-aligned offset to the end: bounded by the file size. */
 	for (uint64_t o = off + 8; o + KV_REC_HDR <= s->size; o += 8) {
 		const unsigned char *rec;
 		unsigned char *big;
 		uint32_t type, len;
 		rc = record_at(&w, o, &rec, &type, &len, &big);
+		if (rc == KV_REC_OK) {
+			if (!*found)
+				*at = o;
+			*found = true;
+			uint64_t sy = kv_rec_synced(rec);
+			if (sy > *max_synced)
+				*max_synced = sy;
+		}
 		free(big);
 		if (rc < 0)
 			break;
-		if (rc == KV_REC_OK) {
-			*found = true;
-			*at = o;
-			rc = 0;
-			break;
-		}
 		rc = 0;
 	}
 	free(w.buf);

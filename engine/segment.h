@@ -47,12 +47,13 @@ int kv_seg_scan(const struct kv_io *io, const struct kv_rlog_seg *s,
 		bool *bad);
 
 /*
- * Whether any valid record (header and CRC) starts at an 8-aligned offset
- * after off: tells a torn tail (none) from corruption (some).  Sets
- * *found, and *at to the first such offset.
+ * Looks for valid records (header and CRC) at 8-aligned offsets after off:
+ * *found, *at the first one, *max_synced the largest synced field among
+ * them -- what tells a torn tail from corruption (record.h).
  */
 int kv_seg_valid_after(const struct kv_io *io, const struct kv_rlog_seg *s,
-		       uint64_t off, bool *found, uint64_t *at);
+		       uint64_t off, bool *found, uint64_t *at,
+		       uint64_t *max_synced);
 
 /* Whether any byte of s after off is not zero (sets *found). */
 int kv_seg_nonzero_after(const struct kv_io *io, const struct kv_rlog_seg *s,

@@ -81,6 +81,7 @@ int main(void)
 	Suite *suites[] = {
 		test_engine_crc32c_suite(),
 		test_engine_record_suite(),
+		test_engine_segment_suite(),
 		test_engine_index_suite(),
 		test_engine_basic_suite(),
 		test_engine_iter_suite(),

@@ -4,7 +4,8 @@ check_PROGRAMS += tests/check_engine
 TESTS += tests/check_engine
 tests_check_engine_SOURCES = tests/check_engine.c tests/test_engine.h \
 	tests/test_engine_basic.c tests/test_engine_crc32c.c \
-	tests/test_engine_record.c tests/test_engine_index.c \
+	tests/test_engine_record.c tests/test_engine_segment.c \
+	tests/test_engine_index.c \
 	tests/test_engine_iter.c tests/test_engine_group.c \
 	tests/test_engine_checkpoint.c tests/test_engine_compact.c \
 	tests/test_engine_recovery.c

@@ -13,6 +13,7 @@
 Suite *test_engine_basic_suite(void);
 Suite *test_engine_crc32c_suite(void);
 Suite *test_engine_record_suite(void);
+Suite *test_engine_segment_suite(void);
 Suite *test_engine_index_suite(void);
 Suite *test_engine_iter_suite(void);
 Suite *test_engine_group_suite(void);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/record.h"
+
 static void flip_byte(const char *path, long off)
 {
 	int fd = open(path, O_RDWR);
@@ -82,7 +84,7 @@ START_TEST(test_checkpoint_replays_only_after)
 	/* Damage the dead value in segment 1: only a full replay reads it. */
 	char seg1[4096];
 	snprintf(seg1, sizeof seg1, "%s/seg-%016x.log", dir, 1);
-	flip_byte(seg1, 16 + 16 + 12 + 4 + 100);
+	flip_byte(seg1, KV_REC_HDR + 16 + 12 + 4 + 100);
 	ck_assert_int_eq(kv_open(dir, &o, &kv), 0);
 	expect_fill(kv, "b", 50);
 	test_kv_expect(kv, "a0003", NULL);

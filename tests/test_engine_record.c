@@ -21,7 +21,7 @@ START_TEST(test_record_round_trip)
 		uint32_t len = (uint32_t)test_rng_below(&r, 3000);
 		unsigned char *rec = calloc(1, kv_rec_size(len));
 		test_rng_bytes(&r, rec + KV_REC_HDR, len);
-		kv_rec_encode(rec, 7, len);
+		kv_rec_encode(rec, 7, len, 0);
 		uint32_t type = 0, got = 0;
 		ck_assert_int_eq(kv_rec_decode(rec, kv_rec_size(len), &type, &got),
 				 KV_REC_OK);
@@ -46,7 +46,7 @@ START_TEST(test_record_rejects)
 	/* Preallocated zeros are the end of data, not an error. */
 	ck_assert_int_eq(kv_rec_decode(rec, sizeof rec, &type, &len), KV_REC_END);
 	memcpy(rec + KV_REC_HDR, "hello", 5);
-	kv_rec_encode(rec, 1, 5);
+	kv_rec_encode(rec, 1, 5, 0);
 	ck_assert_int_eq(kv_rec_decode(rec, sizeof rec, &type, &len), KV_REC_OK);
 	/* A length beyond the file: rejected before any allocation. */
 	ck_assert_int_eq(kv_rec_decode(rec, KV_REC_HDR + 4, &type, &len),

@@ -101,9 +101,9 @@ START_TEST(test_torn_tail_truncated_then_writes_survive)
 	newest_seg(dir, seg, sizeof seg, &nseg);
 	long end = data_end(seg);
 	/* A torn record: a valid-looking header, half a payload. */
-	unsigned char torn[40] = {0};
+	unsigned char torn[KV_REC_HDR + 24] = {0};
 	memset(torn + KV_REC_HDR, 'z', 24);
-	kv_rec_encode(torn, 1, 24);
+	kv_rec_encode(torn, 1, 24, 0);
 	kv_put_u32(torn + 4, 300); /* claims more than was written */
 	write_at(seg, end, torn, sizeof torn);
 	kv = reopen(dir, &o);
@@ -155,8 +155,8 @@ START_TEST(test_bytes_after_hole_wiped)
 	long end = data_end(seg);
 	/*
 	 * A valid record one record past the end, as if the record before it
-	 * was lost: exactly where the next put ("b0000" = "b0000", 56 bytes
-	 * framed) will end, so if it survived it would be replayed.
+	 * was lost: exactly where the next put ("b0000" = "b0000") will end,
+	 * so if it survived it would be replayed.
 	 */
 	unsigned char rec[64] = {0};
 	unsigned char *p = rec + KV_REC_HDR;
@@ -168,8 +168,9 @@ START_TEST(test_bytes_after_hole_wiped)
 	kv_put_u32(p + 4, 0);
 	memcpy(p + 12, "ghost", 5);
 	uint32_t len = 16 + 12 + 5;
-	kv_rec_encode(rec, 1, len);
-	write_at(seg, end + 56, rec, KV_REC_HDR + len);
+	kv_rec_encode(rec, 1, len, 0);
+	long next = (long)kv_rec_size(16 + 12 + 5 + 5);
+	write_at(seg, end + next, rec, KV_REC_HDR + len);
 	kv = reopen(dir, &o);
 	test_kv_expect(kv, "ghost", NULL);
 	put_range(kv, "b", 0, 1); /* fills the hole exactly */
