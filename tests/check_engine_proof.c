@@ -54,10 +54,7 @@ void proof_options(struct kv_options *o, struct fault_io *f, struct proof_log *l
 {
 	kv_options_init(o);
 	o->sync_mode = mode;
-	/* Small, so rolling and compaction happen in small workloads;
-	 * VERISTORE_PROOF_SEGMENT_BYTES overrides (bigger segments let
-	 * FAULT_CRASH_REORDER lose pages in the middle of one). */
-	o->segment_bytes = test_env_u64("PROOF_SEGMENT_BYTES", 4096);
+	o->segment_bytes = 4096; /* rolling and compaction in small workloads */
 	o->background_compaction = false;
 	o->io = fault_io_table(f);
 	o->log_fn = proof_log_fn;

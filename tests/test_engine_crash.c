@@ -367,8 +367,9 @@ static void crash_seed(uint64_t seed, uint64_t *points, bool reorder)
 	enum kv_sync_mode mode = seed % 4 == 3 ? KV_SYNC_NONE : KV_SYNC_GROUP;
 	struct crash_ctx c;
 	/* Reordered writeback needs segments of several pages to lose one in
-	 * the middle; 4 KiB segments are one page. */
-	uint64_t seg = reorder ? test_env_u64("PROOF_SEGMENT_BYTES", 16384) : 0;
+	 * the middle; 4 KiB segments are one page.  VERISTORE_PROOF_SEGMENT_BYTES
+	 * overrides both. */
+	uint64_t seg = test_env_u64("PROOF_SEGMENT_BYTES", reorder ? 16384 : 4096);
 	ctx_init(&c, seed, mode, seg);
 	ck_assert_msg(wl_run(&c), "seed %" PRIu64 ": dry run crashed", seed);
 	uint64_t m = fault_io_calls(c.f, FAULT_MUTATING);
