@@ -447,16 +447,7 @@ Suite *engine_crash_suite(void)
 	/* A guard against hangs, not a timed assertion. */
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_crash_every_step);
-	/*
-	 * TEMPORARILY EXCLUDED from the default run: fails on the current
-	 * engine (ENGINE-BUGS.md #5 and #6, reported 16:05 and 16:12 UTC: after
-	 * a power loss that tore an earlier page of the unsynced log tail but
-	 * kept a later one, the engine refuses to open with KV_ECORRUPT).
-	 * VERISTORE_PROOF_KNOWN_BUGS=1 runs it; remove this guard once it
-	 * passes.
-	 */
-	if (test_env_u64("PROOF_KNOWN_BUGS", 0))
-		tcase_add_test(tc, test_crash_reordered_writeback);
+	tcase_add_test(tc, test_crash_reordered_writeback);
 	suite_add_tcase(s, tc);
 	return s;
 }
