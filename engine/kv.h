@@ -136,7 +136,11 @@ size_t kv_batch_count(const struct kv_batch *b);  /* puts + deletes */
  * Appends the batch as one record and applies it to the index; returns
  * when it is as durable as the sync mode promises.  Concurrent callers are
  * ordered: the log order is the order in which writes become visible.
- * Deleting an absent key is not an error.
+ * A write is visible to readers as soon as it is appended, in every mode:
+ * under KV_SYNC_GROUP a reader may see a value before its fdatasync ends,
+ * which a crash can then lose -- never one whose kv_write had returned.
+ * Deleting an absent key is not an error.  An empty batch (no mutation,
+ * no marker) writes nothing and returns 0.
  */
 int kv_write(struct kv *kv, const struct kv_batch *b);
 
@@ -200,6 +204,7 @@ void kv_ref_free(struct kv_ref *ref);
  * seen.  Each step holds the index lock only for one O(log n) lookup, so a
  * scan never blocks writers for long.
  */
+struct kv_iter;
 struct kv_iter_options {
 	const void *prefix;
 	size_t prefix_len;
@@ -240,7 +245,8 @@ int kv_checkpoint(struct kv *kv);
  * Makes dest_dir (which must not exist) a consistent, openable copy of the
  * engine as of the call: the active segment is sealed, sealed segments are
  * hard-linked, and a checkpoint covering all of them is written there.
- * Raft's snapshots and backups are made this way.  Returns the applied-index
+ * Raft's snapshots and backups are made this way.  Writers wait while the
+ * index is copied (one pass over it in memory).  Returns the applied-index
  * marker the copy covers in *applied_index if not NULL.
  */
 int kv_checkpoint_to(struct kv *kv, const char *dest_dir,
