@@ -1,0 +1,6 @@
+/* Suites of tests/check_server: the gateway's server, config and routing. */
+#ifndef VS_TESTS_CHECK_SERVER_H
+#define VS_TESTS_CHECK_SERVER_H
+#include <check.h>
+Suite *server_config_suite(void);
+#endif
