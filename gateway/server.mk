@@ -4,4 +4,5 @@ gateway_libgwserver_a_SOURCES = \
 	gateway/config.c gateway/config.h \
 	gateway/credentials.c gateway/credentials.h \
 	gateway/log.c gateway/log.h \
+	gateway/route.c gateway/route.h \
 	gateway/s3_error.c gateway/s3_error.h

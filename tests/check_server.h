@@ -3,4 +3,5 @@
 #define VS_TESTS_CHECK_SERVER_H
 #include <check.h>
 Suite *server_config_suite(void);
+Suite *server_route_suite(void);
 #endif
