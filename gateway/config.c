@@ -52,11 +52,11 @@ static const struct opt opts[] = {
 	{"shutdown-grace", "VERISTORE_SHUTDOWN_GRACE", OPT_U64, OFF(shutdown_grace_s),
 	 false, "SECONDS", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 30)"},
 	{"chunk-size", "VERISTORE_CHUNK_SIZE", OPT_SIZE, OFF(chunk_bytes), false, "BYTES",
-	 "object data chunk size, e.g. 4M (default 4M; 64K..32M)"},
+	 "object data chunk size, e.g. 1M (default 1M; 64K..16M)"},
 	{"gc-interval", "VERISTORE_GC_INTERVAL", OPT_U64, OFF(gc_interval_s), false,
 	 "SECONDS", "how often the garbage collector runs (default 60)"},
 	{"gc-grace", "VERISTORE_GC_GRACE", OPT_U64, OFF(gc_grace_s), false, "SECONDS",
-	 "unreferenced data younger than this is kept (default 3600)"},
+	 "replaced or unreferenced data is kept this long, for reads in flight (default 900)"},
 	{"log-level", "VERISTORE_LOG_LEVEL", OPT_LEVEL, OFF(log_level), false,
 	 "LEVEL", "debug, info, warn or error (default info)"},
 };
@@ -72,9 +72,9 @@ static void cfg_defaults(struct gw_config *cfg)
 	cfg->max_connections = 1024;
 	cfg->idle_timeout_s = 60;
 	cfg->shutdown_grace_s = 30;
-	cfg->chunk_bytes = 4u << 20;
+	cfg->chunk_bytes = 1u << 20;
 	cfg->gc_interval_s = 60;
-	cfg->gc_grace_s = 3600;
+	cfg->gc_grace_s = 900;
 	cfg->log_level = GW_LOG_INFO;
 }
 
@@ -292,8 +292,8 @@ static int validate(const struct gw_config *cfg, FILE *err)
 		fprintf(err, "veristore: bad listen address '%s' (want ADDR:PORT)\n", cfg->listen);
 		return -1;
 	}
-	if (cfg->chunk_bytes < (64u << 10) || cfg->chunk_bytes > (32u << 20)) {
-		fprintf(err, "veristore: chunk-size must be between 64K and 32M\n");
+	if (cfg->chunk_bytes < (64u << 10) || cfg->chunk_bytes > (16u << 20)) {
+		fprintf(err, "veristore: chunk-size must be between 64K and 16M\n");
 		return -1;
 	}
 	if (cfg->max_connections == 0 || cfg->max_connections > 65536) {

@@ -29,9 +29,9 @@ struct gw_config {
 	uint64_t max_connections; /* default 1024 */
 	uint64_t idle_timeout_s;  /* a connection idle this long is closed; 60 */
 	uint64_t shutdown_grace_s;/* in-flight requests get this long on SIGTERM; 30 */
-	uint64_t chunk_bytes;     /* object data chunk size; 4 MiB */
+	uint64_t chunk_bytes;     /* object data chunk size; 1 MiB */
 	uint64_t gc_interval_s;   /* collector period; 60 */
-	uint64_t gc_grace_s;      /* unreferenced data is kept this long; 3600 */
+	uint64_t gc_grace_s;      /* garbage is kept this long for reads in flight; 900 */
 	enum gw_log_level log_level; /* default info */
 	char *config_file;        /* the file read, if any */
 };

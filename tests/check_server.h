@@ -4,4 +4,5 @@
 #include <check.h>
 Suite *server_config_suite(void);
 Suite *server_route_suite(void);
+Suite *server_http_suite(void);
 #endif

@@ -45,7 +45,7 @@ START_TEST(config_defaults)
 	ck_assert_str_eq(cfg.region, "us-east-1");
 	ck_assert(!cfg.region_configured);
 	ck_assert_ptr_null(cfg.access_key);
-	ck_assert_uint_eq(cfg.chunk_bytes, 4u << 20);
+	ck_assert_uint_eq(cfg.chunk_bytes, 1u << 20);
 	gw_config_free(&cfg);
 	fclose(n);
 }
@@ -90,7 +90,7 @@ START_TEST(config_file_rejects_unknown_and_bad_values)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/bad.conf", dir);
 	const char *bodies[] = {"lisen = 1.2.3.4:5\n", "idle-timeout = 60s\n",
-				"chunk-size = 1T\n", "no equals sign\n", "chunk-size = 1K\n",
+				"chunk-size = 1T\n", "chunk-size = 32M\n", "no equals sign\n", "chunk-size = 1K\n",
 				"log-level = loud\n", "listen = nocolon\n"};
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
 		FILE *f = fopen(path, "w");
