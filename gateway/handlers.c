@@ -22,6 +22,17 @@ static const struct gw_handler *const handlers[S3_OP_COUNT] = {
 	[S3_OP_HEAD_OBJECT] = &gw_handler_head_object,
 	[S3_OP_DELETE_OBJECT] = &gw_handler_delete_object,
 	[S3_OP_COPY_OBJECT] = &gw_handler_copy_object,
+	[S3_OP_LIST_OBJECTS] = &gw_handler_list_objects,
+	[S3_OP_LIST_OBJECTS_V2] = &gw_handler_list_objects_v2,
+	[S3_OP_LIST_OBJECT_VERSIONS] = &gw_handler_list_object_versions,
+	[S3_OP_DELETE_OBJECTS] = &gw_handler_delete_objects,
+	[S3_OP_CREATE_MULTIPART_UPLOAD] = &gw_handler_create_multipart_upload,
+	[S3_OP_UPLOAD_PART] = &gw_handler_upload_part,
+	[S3_OP_UPLOAD_PART_COPY] = &gw_handler_upload_part_copy,
+	[S3_OP_COMPLETE_MULTIPART_UPLOAD] = &gw_handler_complete_multipart_upload,
+	[S3_OP_ABORT_MULTIPART_UPLOAD] = &gw_handler_abort_multipart_upload,
+	[S3_OP_LIST_PARTS] = &gw_handler_list_parts,
+	[S3_OP_LIST_MULTIPART_UPLOADS] = &gw_handler_list_multipart_uploads,
 };
 
 const struct gw_handler *gw_handler_for(enum s3_op op)

@@ -245,3 +245,31 @@ enum s3_error gw_reply_xml(struct gw_request *req, int rc, char *body, size_t le
 		       ? S3_OK
 		       : S3_INTERNAL_ERROR;
 }
+
+/* If-None-Match: * and If-Match on a write (evaluated at the commit). */
+enum s3_error gw_write_conditions(struct gw_request *req, struct obj_cond *c,
+				      char *etag_buf, size_t etag_size)
+{
+	memset(c, 0, sizeof *c);
+	const char *inm = gw_request_header(req, "if-none-match");
+	if (inm != NULL) {
+		if (strcmp(inm, "*") != 0)
+			return S3_NOT_IMPLEMENTED; /* S3 supports only '*' on writes */
+		c->if_none_match_any = true;
+	}
+	const char *im = gw_request_header(req, "if-match");
+	if (im != NULL) {
+		size_t n = strlen(im);
+		if (n >= 2 && im[0] == '"' && im[n - 1] == '"') {
+			im++;
+			n -= 2;
+		}
+		if (n + 1 > etag_size)
+			return S3_PRECONDITION_FAILED;
+		memcpy(etag_buf, im, n);
+		etag_buf[n] = '\0';
+		c->if_match = etag_buf;
+	}
+	return S3_OK;
+}
+

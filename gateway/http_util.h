@@ -47,6 +47,15 @@ enum s3_error gw_range_parse(const char *header, struct obj_range *out);
 enum s3_error gw_conditions_check(const struct gw_request *req, const char *prefix,
 				  const char *etag, int64_t mtime_ns);
 
+/*
+ * Reads a write's preconditions (PutObject, CopyObject, Complete): If-None-
+ * Match: * (S3 supports no other value on writes: NotImplemented) and
+ * If-Match, whose ETag is unquoted into etag_buf.  The object layer checks
+ * them atomically with the commit.
+ */
+enum s3_error gw_write_conditions(struct gw_request *req, struct obj_cond *c, char *etag_buf,
+				  size_t etag_size);
+
 /* The S3 error for an object-layer or store return code. */
 enum s3_error gw_obj_error(int rc);
 

@@ -30,33 +30,6 @@ static void writer_free(void *w)
 	obj_writer_free(w);
 }
 
-/* If-None-Match: * and If-Match on a write (evaluated at the commit). */
-static enum s3_error write_conditions(struct gw_request *req, struct obj_cond *c,
-				      char *etag_buf, size_t etag_size)
-{
-	memset(c, 0, sizeof *c);
-	const char *inm = gw_request_header(req, "if-none-match");
-	if (inm != NULL) {
-		if (strcmp(inm, "*") != 0)
-			return S3_NOT_IMPLEMENTED; /* S3 supports only '*' on writes */
-		c->if_none_match_any = true;
-	}
-	const char *im = gw_request_header(req, "if-match");
-	if (im != NULL) {
-		size_t n = strlen(im);
-		if (n >= 2 && im[0] == '"' && im[n - 1] == '"') {
-			im++;
-			n -= 2;
-		}
-		if (n + 1 > etag_size)
-			return S3_PRECONDITION_FAILED;
-		memcpy(etag_buf, im, n);
-		etag_buf[n] = '\0';
-		c->if_match = etag_buf;
-	}
-	return S3_OK;
-}
-
 static enum s3_error reject_too_large(struct gw_request *req)
 {
 	const char *cl = gw_request_header(req, "x-amz-decoded-content-length");
@@ -107,7 +80,7 @@ static enum s3_error put_finish(struct gw_request *req)
 	char md5[33], if_match[OBJ_ETAG_MAX], b64[GW_CKSUM_B64_MAX];
 	struct obj_cond cond;
 	if (e == S3_OK)
-		e = write_conditions(req, &cond, if_match, sizeof if_match);
+		e = gw_write_conditions(req, &cond, if_match, sizeof if_match);
 	if (e == S3_OK) {
 		gw_body_md5_hex(req, md5);
 		ab.attrs.etag = md5;
@@ -335,7 +308,7 @@ static enum s3_error copy_finish(struct gw_request *req)
 	char if_match[OBJ_ETAG_MAX];
 	struct obj_cond cond;
 	if (e == S3_OK)
-		e = write_conditions(req, &cond, if_match, sizeof if_match);
+		e = gw_write_conditions(req, &cond, if_match, sizeof if_match);
 	struct obj_meta *dst = NULL;
 	if (e == S3_OK)
 		e = gw_obj_error(obj_copy(app->obj, sb, sk, skl, req->bucket, req->key,

@@ -23,6 +23,23 @@ extern const struct gw_handler gw_handler_head_object;
 extern const struct gw_handler gw_handler_delete_object;
 extern const struct gw_handler gw_handler_copy_object;
 
+/* s3_list.c */
+extern const struct gw_handler gw_handler_list_objects;
+extern const struct gw_handler gw_handler_list_objects_v2;
+extern const struct gw_handler gw_handler_list_object_versions;
+
+/* s3_multipart.c */
+extern const struct gw_handler gw_handler_create_multipart_upload;
+extern const struct gw_handler gw_handler_upload_part;
+extern const struct gw_handler gw_handler_upload_part_copy;
+extern const struct gw_handler gw_handler_complete_multipart_upload;
+extern const struct gw_handler gw_handler_abort_multipart_upload;
+extern const struct gw_handler gw_handler_list_parts;
+extern const struct gw_handler gw_handler_list_multipart_uploads;
+
+/* s3_delete_objects.c */
+extern const struct gw_handler gw_handler_delete_objects;
+
 /*
  * Parses x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded;
  * "?versionId=null" allowed) into bucket and key (shared with
