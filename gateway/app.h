@@ -23,6 +23,16 @@ struct gw_app {
 	struct gc *gc;     /* the collector (gateway/gc.h) */
 };
 
+/*
+ * Opens the store in cfg->data_dir/kv, the object layer over it, the
+ * signing-key cache and the collector (started).  cfg is borrowed for the
+ * app's life.  Returns 0, or -1 after logging why; gw_app_close is safe on
+ * a partly opened app.
+ */
+int gw_app_open(struct gw_app *app, const struct gw_config *cfg);
+/* Stops the collector and frees everything; the store syncs as it closes. */
+void gw_app_close(struct gw_app *app);
+
 static inline struct gw_app *gw_app_of(const struct gw_request *req)
 {
 	return (struct gw_app *)gw_server_app(req->server);

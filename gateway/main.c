@@ -12,15 +12,10 @@
 #include "gateway/app.h"
 #include "gateway/config.h"
 #include "gateway/credentials.h"
-#include "gateway/gc.h"
 #include "gateway/log.h"
 #include "gateway/server.h"
-#include "gateway/sigv4.h"
-#include "gateway/store.h"
 #include "xml/s3xml.h"
 
-/* Signing keys cached: one per (secret, day, region) in use. */
-#define KEY_CACHE_ENTRIES 64
 
 static int ensure_credentials(struct gw_config *cfg)
 {
@@ -65,54 +60,6 @@ static void print_banner(const struct gw_config *cfg, unsigned port)
 		shown, port, cfg->region, shown, port, shown, port);
 }
 
-static void gc_log(void *ctx, const char *line)
-{
-	(void)ctx;
-	gw_log(GW_LOG_INFO, "gc: %s", line);
-}
-
-/* Opens the store, the object layer and the collector under cfg->data_dir. */
-static int app_open(struct gw_app *app, const struct gw_config *cfg)
-{
-	memset(app, 0, sizeof *app);
-	app->cfg = cfg;
-	char dir[4096];
-	if ((size_t)snprintf(dir, sizeof dir, "%s/kv", cfg->data_dir) >= sizeof dir)
-		return -1;
-	int rc = store_local_open(dir, &app->store);
-	if (rc != 0) {
-		gw_log(GW_LOG_ERROR, "cannot open the store in %s: %s", dir, store_strerror(rc));
-		return -1;
-	}
-	struct obj_options oo;
-	obj_options_init(&oo);
-	oo.chunk_bytes = (uint32_t)cfg->chunk_bytes;
-	if ((rc = obj_new(app->store, &oo, &app->obj)) != 0 ||
-	    (rc = sigv4_key_cache_new(KEY_CACHE_ENTRIES, &app->key_cache)) != 0) {
-		gw_log(GW_LOG_ERROR, "cannot start the object layer: %d", rc);
-		return -1;
-	}
-	struct gc_options go;
-	gc_options_init(&go);
-	go.interval_ms = cfg->gc_interval_s * 1000;
-	go.grace_ns = cfg->gc_grace_s * 1000000000ull;
-	go.log_fn = gc_log;
-	if ((rc = gc_new(app->obj, &go, &app->gc)) != 0 || (rc = gc_start(app->gc)) != 0) {
-		gw_log(GW_LOG_ERROR, "cannot start the garbage collector: %d", rc);
-		return -1;
-	}
-	return 0;
-}
-
-/* Stops the collector, then frees in reverse order; the store syncs on close. */
-static void app_close(struct gw_app *app)
-{
-	gc_free(app->gc);
-	sigv4_key_cache_free(app->key_cache);
-	obj_free(app->obj);
-	store_close(app->store);
-}
-
 int main(int argc, char **argv)
 {
 	struct gw_config cfg;
@@ -136,8 +83,8 @@ int main(int argc, char **argv)
 	s3xml_init();
 	struct gw_app app;
 	struct gw_server *server = NULL;
-	if (app_open(&app, &cfg) != 0 || gw_server_start(&cfg, &app, &server) != 0) {
-		app_close(&app);
+	if (gw_app_open(&app, &cfg) != 0 || gw_server_start(&cfg, &app, &server) != 0) {
+		gw_app_close(&app);
 		gw_config_free(&cfg);
 		return 1;
 	}
@@ -149,7 +96,7 @@ int main(int argc, char **argv)
 	gw_log(GW_LOG_INFO, "%s: no longer accepting; finishing in-flight requests (up to %us)",
 	       sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned)cfg.shutdown_grace_s);
 	bool clean = gw_server_stop(server, (unsigned)cfg.shutdown_grace_s);
-	app_close(&app);
+	gw_app_close(&app);
 	gw_log(GW_LOG_INFO, "stopped%s", clean ? "" : " (some requests were cut off)");
 	s3xml_cleanup();
 	gw_config_free(&cfg);

@@ -2,7 +2,7 @@
 # operation handlers, and the veristore program.
 noinst_LIBRARIES += gateway/libgwserver.a
 gateway_libgwserver_a_SOURCES = \
-	gateway/app.h \
+	gateway/app.c gateway/app.h \
 	gateway/auth.c gateway/auth.h \
 	gateway/body.c gateway/body.h \
 	gateway/config.c gateway/config.h \
