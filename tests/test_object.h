@@ -74,6 +74,15 @@ void tenv_init(struct tenv *e, const char *tag, uint32_t chunk_bytes);
 void tenv_reopen(struct tenv *e); /* restart: close and reopen the store */
 void tenv_fini(struct tenv *e);
 
+/* test_object_list.c: the brute-force listing reference, and a check of
+ * obj_list against it over the sorted keys[0..n). */
+void ref_list(char **keys, size_t n, const char *prefix, const char *delim,
+	      const char *after, uint32_t max, char *out, size_t cap,
+	      bool *truncated, char *next, size_t next_cap);
+void check_listing(struct obj *o, const char *bucket, char **keys, size_t n,
+		   const char *prefix, const char *delim, const char *after,
+		   uint32_t max);
+
 Suite *suite_object_meta(void);
 Suite *suite_object_store(void);
 Suite *suite_object_ops(void);
