@@ -26,9 +26,6 @@
 #include <string.h>
 
 #include "engine/assert.h"
-/* Until the engine's kv.h declares it before first use (reported in
- * ENGINE-BUGS.md #1): harmless once it does. */
-struct kv_iter;
 #include "engine/kv.h"
 
 struct store_local {

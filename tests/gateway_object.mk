@@ -1,6 +1,7 @@
 # Tests of the object layer (gateway/object*, store*, gc): tests/check_object.
-# The suites run on the memory store (tests/test_object_memstore.c) and,
-# when the engine library is built, on the local adapter over the engine.
+# The suites run on the local adapter over the engine in temp dirs
+# (TEST_OBJECT_ENGINE); tests/test_object_memstore.c is an in-memory store
+# used as the store contract's second implementation and for counting.
 
 check_PROGRAMS += tests/check_object
 TESTS += tests/check_object
@@ -16,6 +17,7 @@ tests_check_object_SOURCES = \
 	tests/test_object_multipart.c \
 	tests/test_object_gc.c \
 	tests/test_object_model.c
+tests_check_object_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_OBJECT_ENGINE=1
 tests_check_object_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
-tests_check_object_LDADD = gateway/libobject.a tests/libtestutil.a \
-	$(CHECK_LIBS) $(CRYPTO_LIBS)
+tests_check_object_LDADD = gateway/libobject.a engine/libengine.a \
+	tests/libtestutil.a $(CHECK_LIBS) $(CRYPTO_LIBS) $(ENGINE_LIBS)
