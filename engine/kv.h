@@ -200,6 +200,7 @@ void kv_ref_free(struct kv_ref *ref);
  * seen.  Each step holds the index lock only for one O(log n) lookup, so a
  * scan never blocks writers for long.
  */
+struct kv_iter;
 struct kv_iter_options {
 	const void *prefix;
 	size_t prefix_len;

@@ -1,0 +1,87 @@
+/*
+ * record.h — the framing of one log record (internal to engine/).
+ *
+ * On disk a record is a 16-byte header, its payload, and zero padding to
+ * the next multiple of 8:
+ *
+ *   0  u32 crc     CRC32C of bytes 4..15 of the header and the payload
+ *   4  u32 len     payload bytes
+ *   8  u32 magic   KV_REC_MAGIC, so stray bytes rarely look like a header
+ *  12  u32 type    caller-defined record type, never 0
+ *
+ * All integers are little-endian.  Segments are preallocated with zeros, so
+ * an all-zero header marks the end of written data.  A header whose length
+ * exceeds KV_REC_PAYLOAD_MAX or the file is rejected before anything is
+ * allocated for it.
+ */
+#ifndef VS_ENGINE_RECORD_H
+#define VS_ENGINE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/kv.h"
+
+#define KV_REC_HDR 16u
+#define KV_REC_MAGIC 0x31525356u /* "VSR1" */
+/* A batch payload plus room for its own header. */
+#define KV_REC_PAYLOAD_MAX (KV_BATCH_BYTES_MAX + 4096u)
+
+/* Outcome of looking at a header. */
+enum kv_rec_hdr_state {
+	KV_REC_OK = 0,  /* plausible; the payload CRC still has to be checked */
+	KV_REC_END = 1, /* all zero: end of written data */
+	KV_REC_BAD = 2, /* not a record (torn or corrupt) */
+};
+
+static inline uint64_t kv_rec_size(uint32_t payload_len)
+{
+	return ((uint64_t)KV_REC_HDR + payload_len + 7u) & ~(uint64_t)7u;
+}
+
+static inline void kv_put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+static inline void kv_put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void kv_put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t kv_get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t kv_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t kv_get_u64(const unsigned char *p)
+{
+	return (uint64_t)kv_get_u32(p) | ((uint64_t)kv_get_u32(p + 4) << 32);
+}
+
+/*
+ * Fills the header in rec[0..16) for the payload at rec + KV_REC_HDR of
+ * len bytes, CRC included.  type != 0, len <= KV_REC_PAYLOAD_MAX.
+ */
+void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len);
+
+/*
+ * Classifies the header at hdr for a record starting with room bytes left
+ * in its file; on KV_REC_OK sets *type and *len.
+ */
+enum kv_rec_hdr_state kv_rec_decode(const unsigned char *hdr, uint64_t room,
+				    uint32_t *type, uint32_t *len);
+
+/* Whether the CRC of the record at rec (header + len payload bytes) holds. */
+int kv_rec_check(const unsigned char *rec, uint32_t len);
+
+#endif /* VS_ENGINE_RECORD_H */

@@ -1,0 +1,324 @@
+/*
+ * test_engine_crash.c — crash at every I/O step of a workload (SQLite's
+ * crash test, issue 2 §4).
+ *
+ * For each seed a workload is drawn (batches, deletes, marker-only
+ * batches, checkpoints, compactions, clean reopenings, and kv_sync in
+ * KV_SYNC_NONE mode).  A dry run counts its state-changing I/O calls (M);
+ * then for each crash point N in 1..M the workload runs again on a fresh
+ * fault_io disk that crashes instead of the Nth such call (dropping every
+ * unsynced write, or keeping a random torn prefix of them).  Calls that
+ * change nothing on disk (reads, sizes, listings) are not crash points:
+ * a crash before one of them leaves the same disk as a crash before the
+ * next state-changing call.
+ *
+ * After the crash the engine must reopen, and its whole content and
+ * applied-index marker must equal the model at one point of the window of
+ * acceptable states:
+ *   - KV_SYNC_GROUP (one writer): after the last acknowledged batch, or
+ *     after the batch in flight at the crash;
+ *   - KV_SYNC_NONE: after any batch written since the last successful
+ *     kv_sync/kv_close (a suffix may be lost, never a subset).
+ * Each batch carries its sequence number as the applied-index marker, so a
+ * match names exactly one point, and a half-applied batch can match none.
+ * Then one more write must survive a clean reopen (a torn tail was cut so
+ * new records land after valid data).
+ *
+ * VERISTORE_CRASH_SEEDS sets the number of seeds (default 200); the seed
+ * base is test_seed() (VERISTORE_SEED).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/assert.h"
+#include "tests/engine_proof.h"
+#include "tests/kv_model.h"
+#include "tests/testutil.h"
+
+#define WL_OPS_MAX 48
+#define WL_KEYS 24
+#define HIST_MAX (WL_OPS_MAX + 2)
+
+enum wl_kind { WL_BATCH, WL_DEL, WL_MARKER, WL_CHECKPOINT, WL_COMPACT,
+	       WL_REOPEN, WL_SYNC };
+
+struct crash_ctx {
+	uint64_t seed;
+	enum kv_sync_mode mode;
+	struct fault_io *f;
+	struct proof_log log;
+	struct kv_options o;
+	struct kv *kv;
+	struct kv_model *cur;
+	struct kv_model *hist[HIST_MAX]; /* acceptable states, oldest first */
+	size_t nhist;
+	uint64_t seq;
+	char where[160]; /* for failure messages */
+};
+
+static void hist_reset(struct crash_ctx *c)
+{
+	for (size_t i = 0; i < c->nhist; i++)
+		kv_model_free(c->hist[i]);
+	c->nhist = 0;
+	c->hist[c->nhist++] = kv_model_copy(c->cur);
+}
+
+static void hist_push(struct crash_ctx *c)
+{
+	ASSERT(c->nhist < HIST_MAX);
+	c->hist[c->nhist++] = kv_model_copy(c->cur);
+}
+
+/* A key of the workload's small key space (so overwrites and deletes hit). */
+static size_t wl_key(struct test_rng *r, char *buf)
+{
+	unsigned k = (unsigned)test_rng_below(r, WL_KEYS);
+	if (test_rng_below(r, 6) == 0)
+		return (size_t)sprintf(buf, "k%02u/%u", k, (unsigned)test_rng_below(r, 3));
+	return (size_t)sprintf(buf, "k%02u", k);
+}
+
+static size_t wl_val(struct test_rng *r, uint8_t *buf)
+{
+	size_t n = (size_t)test_rng_below(r, 120);
+	if (test_rng_below(r, 10) == 0)
+		n = 1500 + (size_t)test_rng_below(r, 3000); /* rolls 4 KiB segments */
+	test_rng_bytes(r, buf, n);
+	return n;
+}
+
+/* An engine call failed: fine only if the disk has crashed. */
+static bool failed(struct crash_ctx *c, int rc, const char *what)
+{
+	if (rc == 0)
+		return false;
+	if (fault_io_crashed(c->f))
+		return true;
+	char lg[1024];
+	proof_log_dump(&c->log, lg, sizeof lg);
+	ck_abort_msg("%s: %s failed without a crash: %s (log: %s)", c->where, what,
+		     kv_strerror(rc), lg);
+	return true;
+}
+
+/* Writes a batch drawn from r (or a marker-only one); false once crashed. */
+static bool wl_write(struct crash_ctx *c, struct test_rng *r, enum wl_kind kind)
+{
+	static uint8_t val[8192];
+	char key[32];
+	struct kv_batch *b = NULL;
+	ck_assert_int_eq(kv_batch_new(&b), 0);
+	unsigned n = kind == WL_BATCH ? 1 + (unsigned)test_rng_below(r, 4) :
+		     kind == WL_DEL ? 1 : 0;
+	for (unsigned i = 0; i < n; i++) {
+		size_t kl = wl_key(r, key);
+		if (kind == WL_DEL || test_rng_below(r, 5) == 0) {
+			ck_assert_int_eq(kv_batch_del(b, key, kl), 0);
+			kv_model_del(c->cur, key, kl);
+		} else {
+			size_t vl = wl_val(r, val);
+			ck_assert_int_eq(kv_batch_put(b, key, kl, val, vl), 0);
+			kv_model_put(c->cur, key, kl, val, vl);
+		}
+	}
+	kv_batch_set_applied_index(b, ++c->seq);
+	c->cur->applied_index = c->seq;
+	hist_push(c); /* the batch in flight may survive */
+	int rc = kv_write(c->kv, b);
+	kv_batch_free(b);
+	if (failed(c, rc, "kv_write"))
+		return false;
+	if (c->mode == KV_SYNC_GROUP) {
+		hist_reset(c); /* acknowledged as durable */
+	}
+	return !fault_io_crashed(c->f);
+}
+
+static bool wl_reopen(struct crash_ctx *c)
+{
+	int rc = kv_close(c->kv);
+	c->kv = NULL;
+	if (failed(c, rc, "kv_close"))
+		return false;
+	hist_reset(c); /* a clean close makes everything durable */
+	rc = kv_open(PROOF_DIR, &c->o, &c->kv);
+	if (failed(c, rc, "kv_open"))
+		return false;
+	return !fault_io_crashed(c->f);
+}
+
+/* Runs step i of the workload; false once the disk has crashed. */
+static bool wl_step(struct crash_ctx *c, struct test_rng *r, unsigned i)
+{
+	unsigned p = (unsigned)test_rng_below(r, 100);
+	snprintf(c->where, sizeof c->where, "seed %" PRIu64 " step %u", c->seed, i);
+	int rc;
+	if (p < 50)
+		return wl_write(c, r, WL_BATCH);
+	if (p < 62)
+		return wl_write(c, r, WL_DEL);
+	if (p < 66)
+		return wl_write(c, r, WL_MARKER);
+	if (p < 74) {
+		rc = kv_checkpoint(c->kv);
+		return !failed(c, rc, "kv_checkpoint") && !fault_io_crashed(c->f);
+	}
+	if (p < 82) {
+		rc = kv_compact(c->kv, test_rng_below(r, 2) ? 0.0 : 0.5);
+		return !failed(c, rc, "kv_compact") && !fault_io_crashed(c->f);
+	}
+	if (p < 88)
+		return wl_reopen(c);
+	rc = kv_sync(c->kv);
+	if (failed(c, rc, "kv_sync"))
+		return false;
+	hist_reset(c);
+	return !fault_io_crashed(c->f);
+}
+
+static void ctx_init(struct crash_ctx *c, uint64_t seed, enum kv_sync_mode mode)
+{
+	memset(c, 0, sizeof *c);
+	c->seed = seed;
+	c->mode = mode;
+	c->f = proof_disk_new(seed);
+	proof_options(&c->o, c->f, &c->log, mode);
+	c->cur = kv_model_new();
+	hist_reset(c);
+}
+
+static void ctx_fini(struct crash_ctx *c)
+{
+	if (c->kv != NULL)
+		kv_close(c->kv);
+	for (size_t i = 0; i < c->nhist; i++)
+		kv_model_free(c->hist[i]);
+	kv_model_free(c->cur);
+	fault_io_free(c->f);
+}
+
+/* Runs the whole workload; returns true if it finished without a crash. */
+static bool wl_run(struct crash_ctx *c)
+{
+	struct test_rng r;
+	test_rng_init(&r, c->seed);
+	unsigned ops = 12 + (unsigned)test_rng_below(&r, WL_OPS_MAX - 12);
+	snprintf(c->where, sizeof c->where, "seed %" PRIu64 " open", c->seed);
+	int rc = kv_open(PROOF_DIR, &c->o, &c->kv);
+	if (failed(c, rc, "kv_open"))
+		return false;
+	for (unsigned i = 0; i < ops; i++)
+		if (!wl_step(c, &r, i))
+			return false;
+	snprintf(c->where, sizeof c->where, "seed %" PRIu64 " final close", c->seed);
+	rc = kv_close(c->kv);
+	c->kv = NULL;
+	if (failed(c, rc, "kv_close"))
+		return false;
+	hist_reset(c);
+	return !fault_io_crashed(c->f);
+}
+
+/* Reopens after the crash and checks the state against the window. */
+static void crash_verify(struct crash_ctx *c)
+{
+	char lg[1024], diff[256] = "";
+	if (c->kv != NULL)
+		kv_close(c->kv); /* its calls fail: the disk is gone */
+	c->kv = NULL;
+	fault_io_restart(c->f);
+	int rc = kv_open(PROOF_DIR, &c->o, &c->kv);
+	proof_log_dump(&c->log, lg, sizeof lg);
+	ck_assert_msg(rc == 0, "%s: reopen after crash failed: %s (log: %s)", c->where,
+		      kv_strerror(rc), lg);
+	struct kv_model *got = NULL;
+	rc = kv_model_from_engine(c->kv, &got);
+	ck_assert_msg(rc == 0, "%s: reading back failed: %s", c->where, kv_strerror(rc));
+	size_t match = SIZE_MAX;
+	for (size_t i = c->nhist; i-- > 0 && match == SIZE_MAX;)
+		if (kv_model_equal(c->hist[i], got))
+			match = i;
+	if (match == SIZE_MAX)
+		kv_model_diff(c->hist[c->nhist - 1], got, diff, sizeof diff);
+	ck_assert_msg(match != SIZE_MAX,
+		      "%s: state after crash matches none of the %zu acceptable states "
+		      "(markers %" PRIu64 "..%" PRIu64 ", got %" PRIu64 "); vs newest: %s",
+		      c->where, c->nhist, c->hist[0]->applied_index,
+		      c->hist[c->nhist - 1]->applied_index, got->applied_index, diff);
+	/* One more durable write must survive a clean reopen. */
+	struct kv_batch *b = NULL;
+	ck_assert_int_eq(kv_batch_new(&b), 0);
+	ck_assert_int_eq(kv_batch_put(b, "after", 5, "crash", 5), 0);
+	kv_batch_set_applied_index(b, got->applied_index + 1000);
+	rc = kv_write(c->kv, b);
+	kv_batch_free(b);
+	ck_assert_msg(rc == 0, "%s: write after recovery: %s", c->where, kv_strerror(rc));
+	kv_model_put(got, "after", 5, "crash", 5);
+	got->applied_index += 1000;
+	ck_assert_int_eq(kv_close(c->kv), 0);
+	c->kv = NULL;
+	ck_assert_int_eq(kv_open(PROOF_DIR, &c->o, &c->kv), 0);
+	struct kv_model *again = NULL;
+	ck_assert_int_eq(kv_model_from_engine(c->kv, &again), 0);
+	if (!kv_model_equal(got, again))
+		kv_model_diff(got, again, diff, sizeof diff);
+	ck_assert_msg(kv_model_equal(got, again),
+		      "%s: write after recovery lost or state changed on reopen: %s",
+		      c->where, diff);
+	kv_model_free(got);
+	kv_model_free(again);
+}
+
+static void crash_seed(uint64_t seed, uint64_t *points)
+{
+	enum kv_sync_mode mode = seed % 4 == 3 ? KV_SYNC_NONE : KV_SYNC_GROUP;
+	struct crash_ctx c;
+	ctx_init(&c, seed, mode);
+	ck_assert_msg(wl_run(&c), "seed %" PRIu64 ": dry run crashed", seed);
+	uint64_t m = fault_io_calls(c.f, FAULT_MUTATING);
+	crash_verify(&c); /* the clean end is a state too */
+	ctx_fini(&c);
+	for (uint64_t n = 1; n <= m; n++) {
+		enum fault_crash_mode cm = (n + seed) % 2 ? FAULT_CRASH_RANDOM :
+							   FAULT_CRASH_DROP;
+		ctx_init(&c, seed, mode);
+		fault_io_crash_at(c.f, FAULT_MUTATING, n, cm);
+		if (wl_run(&c))
+			fault_io_crash_now(c.f, cm); /* ran short: crash at the end */
+		snprintf(c.where, sizeof c.where,
+			 "seed %" PRIu64 " crash point %" PRIu64 "/%" PRIu64 " (%s, %s)",
+			 seed, n, m, cm == FAULT_CRASH_DROP ? "drop" : "random torn",
+			 mode == KV_SYNC_NONE ? "sync none" : "sync group");
+		crash_verify(&c);
+		ctx_fini(&c);
+		(*points)++;
+	}
+}
+
+START_TEST(test_crash_every_step)
+{
+	uint64_t base = test_seed();
+	uint64_t seeds = test_env_u64("CRASH_SEEDS", 200);
+	uint64_t points = 0;
+	fprintf(stderr, "crash: seeds %" PRIu64 "..%" PRIu64 " (VERISTORE_CRASH_SEEDS=%" PRIu64
+		")\n", base, base + seeds - 1, seeds);
+	for (uint64_t i = 0; i < seeds; i++)
+		crash_seed(base + i, &points);
+	fprintf(stderr, "crash: %" PRIu64 " crash points verified\n", points);
+	ck_assert_uint_gt(points, seeds);
+}
+END_TEST
+
+Suite *engine_crash_suite(void)
+{
+	Suite *s = suite_create("engine_crash");
+	TCase *tc = tcase_create("crash");
+	/* A guard against hangs, not a timed assertion. */
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, test_crash_every_step);
+	suite_add_tcase(s, tc);
+	return s;
+}
