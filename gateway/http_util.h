@@ -13,8 +13,8 @@
 #include "gateway/request.h"
 #include "gateway/s3_error.h"
 
-/* "Tue, 24 Nov 2026 15:30:01 GMT" plus NUL (RFC 7231 IMF-fixdate). */
-#define GW_HTTP_DATE_BYTES 30
+/* "Tue, 24 Nov 2026 15:30:01 GMT" (RFC 7231 IMF-fixdate); room for any year. */
+#define GW_HTTP_DATE_BYTES 48
 void gw_http_date_format(int64_t unix_s, char out[GW_HTTP_DATE_BYTES]);
 /* Parses IMF-fixdate, RFC 850 and asctime forms; 0 and *unix_s, or -1. */
 int gw_http_date_parse(const char *s, int64_t *unix_s);

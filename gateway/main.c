@@ -50,9 +50,9 @@ static void print_banner(const struct gw_config *cfg, unsigned port)
 	uint16_t cfg_port;
 	if (gw_config_listen_parse(cfg->listen, host, sizeof host, &cfg_port) != 0)
 		snprintf(host, sizeof host, "127.0.0.1");
-	const char *fmt = strchr(host, ':') ? "[%s]" : "%s";
+	bool v6 = strchr(host, ':') != NULL;
 	char shown[300];
-	snprintf(shown, sizeof shown, fmt, host);
+	snprintf(shown, sizeof shown, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
 	fprintf(stderr,
 		"VeriStore is serving S3 on http://%s:%u (region %s). Try:\n"
 		"  aws --endpoint-url http://%s:%u s3 mb s3://my-bucket\n"

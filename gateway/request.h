@@ -90,6 +90,7 @@ struct gw_request {
 	const char *error_field;      /* an extra <Field> in the error, e.g. Region */
 	char error_field_value[80];
 	bool started;                 /* headers processed, handler begun */
+	enum s3_error pending_error;  /* to answer once the (empty) body is in */
 	bool responded;               /* a response is queued */
 	struct gw_response response;
 	uint64_t bytes_sent;          /* response body bytes, for the log */

@@ -407,6 +407,14 @@ static enum s3_error request_finish(struct gw_request *req)
 	return h->finish ? h->finish(req) : S3_NOT_IMPLEMENTED;
 }
 
+static bool request_has_body(const struct gw_request *req)
+{
+	const char *cl = gw_request_header(req, "content-length");
+	if (cl != NULL)
+		return strcmp(cl, "0") != 0;
+	return gw_request_header(req, "transfer-encoding") != NULL;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version,
 				 const char *upload_data, size_t *upload_data_size,
@@ -423,12 +431,24 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		req->conn = conn;
 		req->method = method;
 		enum s3_error e = request_start(req);
-		return e == S3_OK ? MHD_YES : respond_error(req, e);
+		if (e == S3_OK)
+			return MHD_YES;
+		/*
+		 * A response queued now, before the body, makes libmicrohttpd
+		 * close the connection, which is right when a body is coming (do
+		 * not read gigabytes only to refuse them) but needlessly costs a
+		 * bodiless request its keep-alive: answer that one at the end.
+		 */
+		if (!request_has_body(req)) {
+			req->pending_error = e;
+			return MHD_YES;
+		}
+		return respond_error(req, e);
 	}
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (req->responded)
+		if (req->responded || req->pending_error != S3_OK)
 			return MHD_YES; /* an error is on its way; drop the rest */
 		req->body_bytes += n;
 		enum s3_error e = gw_body_feed(req, upload_data, n);
@@ -436,6 +456,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (req->responded)
 		return MHD_YES;
+	if (req->pending_error != S3_OK)
+		return respond_error(req, req->pending_error);
 	enum s3_error e = request_finish(req);
 	if (e != S3_OK)
 		return respond_error(req, e);

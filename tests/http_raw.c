@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,12 +67,14 @@ int http_raw_read(int fd, int timeout_ms, int head_only, struct http_raw_respons
 				break;
 		}
 		if (len == cap) {
+			size_t head_off = end_of_head ? (size_t)(end_of_head - buf) : 0;
+			bool had_head = end_of_head != NULL;
 			cap *= 2;
 			char *nb = realloc(buf, cap + 1);
 			if (nb == NULL)
 				break;
-			end_of_head = end_of_head ? nb + (end_of_head - buf) : NULL;
 			buf = nb;
+			end_of_head = had_head ? buf + head_off : NULL;
 		}
 		ssize_t n = recv_timeout(fd, buf + len, cap - len, timeout_ms);
 		if (n <= 0)
