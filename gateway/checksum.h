@@ -1,7 +1,7 @@
 /*
  * checksum.h — the digests S3 clients declare for a body, computed as the
  * body streams: MD5 (always: the ETag, and Content-MD5), SHA-1, SHA-256
- * (x-amz-checksum-sha*, and x-amz-content-sha256), CRC32 (zlib), CRC32C
+ * (x-amz-checksum-sha*, and x-amz-content-sha256), CRC32 and CRC32C
  * (ISA-L) and CRC64NVME (ours, crc64nvme.h).
  *
  * A checksum set computes several at once over one stream and compares
@@ -64,6 +64,14 @@ int gw_cksum_alg_parse(const char *name, size_t len, enum gw_cksum_alg *out);
 /* Parses a header name "x-amz-checksum-<alg>" (any case); 0 or -EINVAL. */
 int gw_cksum_alg_from_header(const char *name, enum gw_cksum_alg *out);
 
+/*
+ * The algorithms named by a comma-separated list of x-amz-checksum-*
+ * header names, as X-Amz-Trailer carries them ("x-amz-checksum-crc32");
+ * other names are ignored.  Trailer values arrive after the body, so their
+ * algorithms must be in the set's mask from the start.
+ */
+unsigned gw_cksum_mask_from_names(const char *list);
+
 /* One streaming digest.  Fields are private. */
 struct gw_cksum {
 	enum gw_cksum_alg alg;
@@ -95,6 +103,7 @@ struct gw_cksum_set {
 	bool md5_declared;   /* Content-MD5 (BadDigest) vs x-amz-checksum */
 	bool sha256_payload; /* x-amz-content-sha256 (its own error) */
 	bool finished;
+	bool fed; /* bytes were fed: no algorithm may be added */
 	struct gw_cksum c[GW_CKSUM_COUNT];
 	uint8_t want[GW_CKSUM_COUNT][GW_CKSUM_DIGEST_MAX];
 	uint8_t got[GW_CKSUM_COUNT][GW_CKSUM_DIGEST_MAX];
@@ -107,8 +116,9 @@ int gw_cksum_set_init(struct gw_cksum_set *s, unsigned mask);
 int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64);
 /*
  * Declares an x-amz-checksum-<alg> value (base64 of the digest), also
- * from a trailer; starts computing alg if needed.  Malformed:
- * GW_CKSUM_ERR_INVALID_VALUE.
+ * from a trailer; starts computing alg if needed, which is allowed only
+ * before the first update (asserted): declare trailer algorithms in the
+ * init mask.  Malformed: GW_CKSUM_ERR_INVALID_VALUE.
  */
 int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
                         const char *b64);
@@ -140,5 +150,14 @@ void gw_cksum_set_cleanup(struct gw_cksum_set *s);
  */
 int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
                        size_t nparts, char *out, size_t out_cap);
+
+/*
+ * Full-object checksum of a multipart upload (S3 "FULL_OBJECT" type) for
+ * the CRCs: from the digests of A and B (as gw_cksum_final writes them)
+ * and B's length, the digest of A||B, written to out.  0, or -EINVAL for
+ * a non-CRC algorithm.  O(log len_b) matrix squarings.
+ */
+int gw_cksum_crc_combine(enum gw_cksum_alg alg, const uint8_t *a,
+                         const uint8_t *b, uint64_t len_b, uint8_t *out);
 
 #endif /* VS_GATEWAY_CHECKSUM_H */

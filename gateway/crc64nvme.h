@@ -21,10 +21,6 @@
  */
 uint64_t gw_crc64nvme(uint64_t crc, const void *buf, size_t len);
 
-/*
- * The CRC of A||B from crc(A), crc(B) and len(B), as zlib's crc32_combine:
- * for full-object checksums of multipart uploads.  O(log len_b).
- */
-uint64_t gw_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b);
+/* Combining CRCs of concatenated data: gw_cksum_crc_combine (checksum.h). */
 
 #endif /* VS_GATEWAY_CRC64NVME_H */

@@ -13,8 +13,8 @@ gateway_libgateway_a_SOURCES = \
 	gateway/sigv4.c gateway/sigv4_parse.c gateway/sigv4_parse.h \
 	gateway/sigv4_sign.c gateway/sigv4.h \
 	gateway/aws_chunked.c gateway/aws_chunked.h
-gateway_libgateway_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ISAL_CFLAGS) $(ZLIB_CFLAGS)
-GATEWAY_AUTH_LIBS = gateway/libgateway.a $(CRYPTO_LIBS) $(ISAL_LIBS) $(ZLIB_LIBS)
+gateway_libgateway_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ISAL_CFLAGS)
+GATEWAY_AUTH_LIBS = gateway/libgateway.a $(CRYPTO_LIBS) $(ISAL_LIBS)
 
 include %D%/object.mk
 

@@ -14,7 +14,8 @@
  * aws_chunked.h (the commit point is always the end):
  *   1. sigv4_verify(); on error answer sigv4_s3_code(rc) (with
  *      <Region>cfg.region</Region> for SIGV4_ERR_REGION).
- *   2. gw_cksum_set_init() with x-amz-checksum-* / Content-MD5 declared;
+ *   2. gw_cksum_set_init(gw_cksum_mask_from_names(X-Amz-Trailer)), then
+ *      declare x-amz-checksum-* / Content-MD5 headers;
  *      for SIGV4_PAYLOAD_SHA256 also gw_cksum_set_expect_payload_sha256(
  *      auth.payload_sha256).
  *   3. Plain body: feed it to the set.  Streaming payload modes

@@ -1,7 +1,7 @@
 /*
  * test_gateway_checksum.c — checksums: the CRC catalogue's check values
  * over "123456789", empty input, streaming in random pieces equals
- * one-shot, CRC64NVME combine, base64 (RFC 4648 §10 vectors), the AWS
+ * one-shot, CRC combine (all three CRCs), base64 (RFC 4648 §10 vectors), the AWS
  * trailer example's CRC32C, and the checksum set's S3 errors.
  */
 #include <errno.h>
@@ -88,19 +88,37 @@ START_TEST(test_cksum_streaming_equals_oneshot)
 }
 END_TEST
 
-START_TEST(test_crc64nvme_combine)
+START_TEST(test_cksum_crc_combine)
 {
+	/* Every CRC: combine(crc(A), crc(B), |B|) == crc(A||B), at random
+	 * cuts including empty A or B; hashes are refused. */
 	struct test_rng r;
-	test_rng_init(&r, test_seed() ^ 0x64);
-	static uint8_t buf[70000];
+	test_rng_init(&r, test_seed() ^ 0xcc);
+	static uint8_t buf[50000];
 	test_rng_bytes(&r, buf, sizeof(buf));
-	for (int k = 0; k < 20; k++) {
-		size_t cut = test_rng_below(&r, sizeof(buf) + 1);
-		uint64_t a = gw_crc64nvme(0, buf, cut);
-		uint64_t b = gw_crc64nvme(0, buf + cut, sizeof(buf) - cut);
-		ck_assert_uint_eq(gw_crc64nvme_combine(a, b, sizeof(buf) - cut),
-		                  gw_crc64nvme(0, buf, sizeof(buf)));
+	static const enum gw_cksum_alg crcs[] = {
+	    GW_CKSUM_CRC32, GW_CKSUM_CRC32C, GW_CKSUM_CRC64NVME};
+	for (size_t k = 0; k < 3; k++) {
+		enum gw_cksum_alg alg = crcs[k];
+		size_t n = gw_cksum_alg_len(alg);
+		for (int round = 0; round < 12; round++) {
+			size_t cut = round == 0 ? 0
+			             : round == 1
+			                 ? sizeof(buf)
+			                 : test_rng_below(&r, sizeof(buf));
+			uint8_t a[8], b[8], whole[8], got[8];
+			gw_cksum_oneshot(alg, buf, cut, a);
+			gw_cksum_oneshot(alg, buf + cut, sizeof(buf) - cut, b);
+			gw_cksum_oneshot(alg, buf, sizeof(buf), whole);
+			ck_assert_int_eq(gw_cksum_crc_combine(
+			                     alg, a, b, sizeof(buf) - cut, got),
+			                 0);
+			ck_assert_mem_eq(got, whole, n);
+		}
 	}
+	uint8_t d[32];
+	ck_assert_int_eq(gw_cksum_crc_combine(GW_CKSUM_SHA256, d, d, 1, d),
+	                 -EINVAL);
 }
 END_TEST
 
@@ -233,6 +251,13 @@ START_TEST(test_cksum_names_and_composite)
 	                 -EINVAL);
 	ck_assert_int_eq(gw_cksum_alg_from_header("x-amz-checksum-mode", &a),
 	                 -EINVAL);
+	ck_assert_uint_eq(gw_cksum_mask_from_names("x-amz-checksum-crc32"),
+	                  GW_CKSUM_BIT(GW_CKSUM_CRC32));
+	ck_assert_uint_eq(
+	    gw_cksum_mask_from_names(" X-Amz-Checksum-CRC64NVME , x-amz-meta-a,"
+	                             "x-amz-checksum-sha1,,"),
+	    GW_CKSUM_BIT(GW_CKSUM_CRC64NVME) | GW_CKSUM_BIT(GW_CKSUM_SHA1));
+	ck_assert_uint_eq(gw_cksum_mask_from_names(""), 0);
 	ck_assert_int_eq(gw_cksum_alg_parse("sha256", 6, &a), 0);
 	ck_assert_int_eq(a, GW_CKSUM_SHA256);
 	/* Composite of two parts: CRC32 over the two 4-byte part CRCs. */
@@ -262,7 +287,7 @@ Suite *test_gateway_checksum_suite(void)
 	TCase *tc = tcase_create("checksum");
 	tcase_add_test(tc, test_cksum_check_values);
 	tcase_add_test(tc, test_cksum_streaming_equals_oneshot);
-	tcase_add_test(tc, test_crc64nvme_combine);
+	tcase_add_test(tc, test_cksum_crc_combine);
 	tcase_add_test(tc, test_base64);
 	tcase_add_test(tc, test_cksum_aws_examples);
 	tcase_add_test(tc, test_cksum_set_errors);
