@@ -4,6 +4,6 @@
 
 int main(void)
 {
-	Suite *suites[] = {server_config_suite(), server_route_suite(), server_http_suite()};
+	Suite *suites[] = {server_config_suite(), server_route_suite(), server_http_suite(), server_http_util_suite()};
 	return test_run_suites(suites, (int)(sizeof suites / sizeof suites[0]));
 }

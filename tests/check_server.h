@@ -5,4 +5,5 @@
 Suite *server_config_suite(void);
 Suite *server_route_suite(void);
 Suite *server_http_suite(void);
+Suite *server_http_util_suite(void);
 #endif
