@@ -17,3 +17,5 @@ gateway_libgateway_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ISAL_CFLAGS)
 GATEWAY_AUTH_LIBS = gateway/libgateway.a $(CRYPTO_LIBS) $(ISAL_LIBS)
 
 include %D%/object.mk
+
+include %D%/server.mk

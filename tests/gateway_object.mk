@@ -1,1 +1,23 @@
-# Tests of the object layer (gateway/object*, store*, gc).
+# Tests of the object layer (gateway/object*, store*, gc): tests/check_object.
+# The suites run on the local adapter over the engine in temp dirs
+# (TEST_OBJECT_ENGINE); tests/test_object_memstore.c is an in-memory store
+# used as the store contract's second implementation and for counting.
+
+check_PROGRAMS += tests/check_object
+TESTS += tests/check_object
+tests_check_object_SOURCES = \
+	tests/check_object.c \
+	tests/test_object.h \
+	tests/test_object_backend.c \
+	tests/test_object_memstore.c \
+	tests/test_object_meta.c \
+	tests/test_object_store.c \
+	tests/test_object_ops.c \
+	tests/test_object_list.c \
+	tests/test_object_multipart.c \
+	tests/test_object_gc.c \
+	tests/test_object_model.c
+tests_check_object_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_OBJECT_ENGINE=1
+tests_check_object_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
+tests_check_object_LDADD = gateway/libobject.a engine/libengine.a \
+	tests/libtestutil.a $(CHECK_LIBS) $(CRYPTO_LIBS) $(ENGINE_LIBS)

@@ -4,12 +4,16 @@
  */
 #include "tests/testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TEST_SEED_DEFAULT 0x5eed0001u
@@ -141,4 +145,25 @@ int test_run_suites(Suite **suites, int count)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+uint16_t test_free_port(void)
+{
+	/* Mix pid and time so two test processes start at different points. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec;
+	for (int attempt = 0; attempt < 200; attempt++) {
+		uint16_t port = (uint16_t)(20000 + splitmix64(&x) % 12000);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fd, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	ck_abort_msg("no free loopback port found below 32768");
+	return 0;
 }

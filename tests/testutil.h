@@ -49,4 +49,12 @@ uint64_t test_env_u64(const char *name, uint64_t dflt);
  */
 int test_run_suites(Suite **suites, int count);
 
+/*
+ * A loopback TCP port below 32768 that was free a moment ago (bound and
+ * released; the workplace's rule keeps test servers below the ephemeral
+ * range).  Starts from a pid- and time-derived point so parallel tests rarely
+ * collide; a caller that then fails with EADDRINUSE asks again.
+ */
+uint16_t test_free_port(void);
+
 #endif /* VS_TESTS_TESTUTIL_H */

@@ -1,0 +1,302 @@
+/*
+ * Tests of the HTTP server against a real listening socket on loopback:
+ * error rendering, request ids, routing failures, Expect: 100-continue and
+ * graceful stop.  Handlers are not involved: these requests all end in the
+ * server's own error paths.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/app.h"
+#include "gateway/config.h"
+#include "gateway/server.h"
+#include "gateway/sigv4.h"
+#include "tests/check_server.h"
+#include "tests/http_raw.h"
+#include "tests/testutil.h"
+#include "xml/s3xml.h"
+
+#define TEST_AK "VSTESTACCESSKEY00000"
+#define TEST_SK "testsecretkeytestsecretkeytestsecretkey0"
+
+static struct gw_config cfg;
+static struct gw_app app;
+static struct gw_server *server;
+static uint16_t port;
+static char *data_dir;
+
+static void server_up(void)
+{
+	s3xml_init();
+	memset(&cfg, 0, sizeof cfg);
+	char *argv[] = {(char *)"veristore", NULL};
+	FILE *n = fopen("/dev/null", "w");
+	ck_assert_int_eq(gw_config_load(&cfg, 1, argv, n, n), 0);
+	fclose(n);
+	gw_log_set_level(GW_LOG_ERROR);
+	data_dir = test_tmpdir_new("http");
+	free(cfg.data_dir);
+	cfg.data_dir = strdup(data_dir);
+	cfg.access_key = strdup(TEST_AK);
+	cfg.secret_key = strdup(TEST_SK);
+	ck_assert_int_eq(gw_app_open(&app, &cfg), 0);
+	for (int attempt = 0; attempt < 20; attempt++) {
+		port = test_free_port();
+		free(cfg.listen);
+		char listen[64];
+		snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+		cfg.listen = strdup(listen);
+		if (gw_server_start(&cfg, &app, &server) == 0)
+			return;
+	}
+	ck_abort_msg("server did not start");
+}
+
+static void server_down(void)
+{
+	ck_assert(gw_server_stop(server, 5));
+	server = NULL;
+	gw_app_close(&app);
+	gw_config_free(&cfg);
+	test_tmpdir_free(data_dir);
+}
+
+/*
+ * Builds a SigV4-signed request (UNSIGNED-PAYLOAD) for method and target,
+ * with extra header lines (each ending in CRLF) that are sent but not signed.
+ */
+static char *signed_request(const char *method, const char *target, const char *extra)
+{
+	char host[64], date[32];
+	snprintf(host, sizeof host, "127.0.0.1:%u", port);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+	struct sigv4_header hs[] = {{"host", host}, {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+				    {"x-amz-date", date}};
+	struct sigv4_request r = {method, target, hs, 3};
+	struct sigv4_signer signer = {TEST_AK, TEST_SK, "us-east-1", "s3", date};
+	char auth[1024];
+	ck_assert_int_eq(sigv4_sign_header(&signer, &r, "UNSIGNED-PAYLOAD", auth, sizeof auth,
+					   NULL), 0);
+	char *out = NULL;
+	ck_assert_int_gt(asprintf(&out, "%s %s HTTP/1.1\r\nHost: %s\r\nx-amz-date: %s\r\n"
+				  "x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: %s\r\n"
+				  "%s\r\n", method, target, host, date, auth, extra ? extra : ""),
+			 0);
+	return out;
+}
+
+static void exchange(const char *request, int head_only, struct http_raw_response *r)
+{
+	int fd = http_raw_connect(port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(http_raw_send(fd, request, strlen(request)), 0);
+	ck_assert_int_eq(http_raw_read(fd, 5000, head_only, r), 0);
+	close(fd);
+}
+
+/* An unimplemented S3 subresource is a 501 NotImplemented S3 error document
+ * whose RequestId is the x-amz-request-id header. */
+START_TEST(http_not_implemented_is_s3_xml)
+{
+	struct http_raw_response r;
+	char *req = signed_request("GET", "/bucket/key?acl", "Connection: close\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 501);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>NotImplemented</Code>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<Resource>/bucket/key</Resource>"));
+	char id[64], ctype[64], tag[96];
+	ck_assert_ptr_nonnull(http_raw_header(&r, "x-amz-request-id", id, sizeof id));
+	ck_assert_uint_eq(strlen(id), 16);
+	snprintf(tag, sizeof tag, "<RequestId>%s</RequestId>", id);
+	ck_assert_ptr_nonnull(strstr(r.body, tag));
+	ck_assert_ptr_nonnull(http_raw_header(&r, "content-type", ctype, sizeof ctype));
+	ck_assert_str_eq(ctype, "application/xml");
+	http_raw_response_free(&r);
+}
+END_TEST
+
+START_TEST(http_request_ids_differ)
+{
+	struct http_raw_response a, b;
+	char *req = signed_request("GET", "/b?acl", "Connection: close\r\n");
+	exchange(req, 0, &a);
+	exchange(req, 0, &b);
+	free(req);
+	char ia[64], ib[64];
+	http_raw_header(&a, "x-amz-request-id", ia, sizeof ia);
+	http_raw_header(&b, "x-amz-request-id", ib, sizeof ib);
+	ck_assert_str_ne(ia, ib);
+	http_raw_response_free(&a);
+	http_raw_response_free(&b);
+}
+END_TEST
+
+START_TEST(http_method_not_allowed)
+{
+	struct http_raw_response r;
+	char *req = signed_request("PATCH", "/b/k", "Connection: close\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>MethodNotAllowed</Code>"));
+	http_raw_response_free(&r);
+}
+END_TEST
+
+START_TEST(http_bad_escape_is_invalid_request)
+{
+	struct http_raw_response r;
+	exchange("GET /b/bad%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>InvalidRequest</Code>"));
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* HEAD gets the status and headers of the error, and no body. */
+START_TEST(http_head_error_has_no_body)
+{
+	struct http_raw_response r;
+	char *req = signed_request("HEAD", "/b/k?acl", "Connection: close\r\n");
+	exchange(req, 1, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 501);
+	ck_assert_uint_eq(r.body_len, 0);
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* A request refused on its headers is answered at once: a client waiting on
+ * Expect: 100-continue is not left hanging, and never sends its body. */
+START_TEST(http_expect_continue_refused_early)
+{
+	struct http_raw_response r;
+	char *req = signed_request("PUT", "/b/k?tagging",
+				   "Content-Length: 1048576\r\nExpect: 100-continue\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 501);
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* Keep-alive: two requests on one connection both get answers. */
+START_TEST(http_keep_alive)
+{
+	int fd = http_raw_connect(port);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < 2; i++) {
+		char *req = signed_request("GET", "/b/k?acl", NULL);
+		ck_assert_int_eq(http_raw_send(fd, req, strlen(req)), 0);
+		free(req);
+		struct http_raw_response r;
+		ck_assert_int_eq(http_raw_read(fd, 5000, 0, &r), 0);
+		ck_assert_int_eq(r.status, 501);
+		http_raw_response_free(&r);
+	}
+	close(fd);
+}
+END_TEST
+
+/* A second server on the same port fails cleanly instead of starting. */
+START_TEST(http_port_in_use)
+{
+	struct gw_server *other = NULL;
+	ck_assert_int_lt(gw_server_start(&cfg, &app, &other), 0);
+	ck_assert_ptr_null(other);
+}
+END_TEST
+
+/* Graceful stop with an idle keep-alive connection open is quick and clean. */
+START_TEST(http_stop_with_idle_connection)
+{
+	int fd = http_raw_connect(port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(gw_server_in_flight(server), 0);
+	ck_assert(gw_server_stop(server, 5));
+	close(fd);
+	for (int attempt = 0; attempt < 20; attempt++) {
+		port = test_free_port();
+		free(cfg.listen);
+		char listen[64];
+		snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+		cfg.listen = strdup(listen);
+		if (gw_server_start(&cfg, &app, &server) == 0)
+			return; /* the fixture's teardown stops it */
+	}
+	ck_abort_msg("server did not restart");
+}
+END_TEST
+
+/* Without credentials nothing is revealed: AccessDenied, even for an
+ * unimplemented operation. */
+START_TEST(http_anonymous_access_denied)
+{
+	struct http_raw_response r;
+	exchange("GET /b/k?acl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>AccessDenied</Code>"));
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* A signature made with another secret is SignatureDoesNotMatch. */
+START_TEST(http_bad_signature)
+{
+	char *req = signed_request("GET", "/", "Connection: close\r\n");
+	char *sig = strstr(req, "Signature=");
+	ck_assert_ptr_nonnull(sig);
+	sig[10] = sig[10] == 'a' ? 'b' : 'a';
+	struct http_raw_response r;
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>SignatureDoesNotMatch</Code>"));
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* A signed ListBuckets on a fresh store: 200 and an empty bucket list. */
+START_TEST(http_list_buckets_empty)
+{
+	char *req = signed_request("GET", "/", "Connection: close\r\n");
+	struct http_raw_response r;
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "<ListAllMyBucketsResult"));
+	ck_assert_ptr_null(strstr(r.body, "<Bucket>"));
+	http_raw_response_free(&r);
+}
+END_TEST
+
+Suite *server_http_suite(void)
+{
+	Suite *s = suite_create("server_http");
+	TCase *tc = tcase_create("http");
+	tcase_add_checked_fixture(tc, server_up, server_down);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, http_not_implemented_is_s3_xml);
+	tcase_add_test(tc, http_request_ids_differ);
+	tcase_add_test(tc, http_method_not_allowed);
+	tcase_add_test(tc, http_bad_escape_is_invalid_request);
+	tcase_add_test(tc, http_head_error_has_no_body);
+	tcase_add_test(tc, http_expect_continue_refused_early);
+	tcase_add_test(tc, http_keep_alive);
+	tcase_add_test(tc, http_port_in_use);
+	tcase_add_test(tc, http_stop_with_idle_connection);
+	tcase_add_test(tc, http_anonymous_access_denied);
+	tcase_add_test(tc, http_bad_signature);
+	tcase_add_test(tc, http_list_buckets_empty);
+	suite_add_tcase(s, tc);
+	return s;
+}
