@@ -168,6 +168,7 @@ class ServerProcess:
         Returns the endpoint; raises RuntimeError when it never answers."""
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError("no server binary at " + self.binary)
+        os.makedirs(self.data_dir, exist_ok=True)
         env = dict(os.environ, VERISTORE_ACCESS_KEY=self.access_key,
                    VERISTORE_SECRET_KEY=self.secret_key)
         for _attempt in range(5):

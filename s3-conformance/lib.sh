@@ -33,12 +33,19 @@ VS_FAIL=0
 VS_FAILED_NAMES=()
 : >"$VS_LOG"
 
+VS_LOG_SHOWN=
+vs_show_log() {
+	VS_LOG_SHOWN=1
+	echo "----- last lines of the server log ($VS_LOG)"
+	tail -n 80 "$VS_LOG" 2>/dev/null | tr -cd '[:print:]\n\t'
+	echo "-----"
+}
+
 vs_cleanup() {
 	local rc=$?
 	vs_server_stop
-	if [ "$rc" -ne 0 ] || [ "$VS_FAIL" -ne 0 ]; then
-		echo "----- last lines of the server log ($VS_LOG)"
-		tail -n 80 "$VS_LOG" 2>/dev/null
+	if [ -z "$VS_LOG_SHOWN" ] && { [ "$rc" -ne 0 ] || [ "$VS_FAIL" -ne 0 ]; }; then
+		vs_show_log
 	fi
 	rm -rf "$VS_TMP"
 	exit "$rc"
@@ -165,13 +172,16 @@ vs_require_cmd() {
 	return 1
 }
 
+# vs_finish: the failures, the server log when something failed, and the
+# closing line "N passed, N failed" last.
 vs_finish() {
-	echo "$VS_PASS passed, $VS_FAIL failed"
 	if [ "$VS_FAIL" -ne 0 ]; then
-		printf '  failed: %s\n' "${VS_FAILED_NAMES[@]}"
-		exit 1
+		vs_show_log
+		printf 'failed: %s\n' "${VS_FAILED_NAMES[@]}"
 	fi
-	exit 0
+	echo "$VS_PASS passed, $VS_FAIL failed"
+	[ "$VS_FAIL" -eq 0 ] && exit 0
+	exit 1
 }
 
 # ---------------------------------------------------------------- data

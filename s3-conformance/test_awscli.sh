@@ -7,7 +7,8 @@
 #
 # Runs with Debian's /usr/bin/aws (required), then again with the `aws` on
 # PATH when that is a different installation (a newer aws-cli generation;
-# skipped when absent).  Expected values come from the S3 API reference and
+# skipped when absent): by default only the areas where generations differ,
+# every area with VERISTORE_CONFORMANCE_FULL=1.  Expected values come from the S3 API reference and
 # real S3's behaviour, not from what veristore happens to answer.
 . "$(dirname "$0")/lib.sh"
 
@@ -308,8 +309,9 @@ t_list() {
 	vs_expect_eq "$G list-objects-v2 last page" "$(printf 'sp ace+plus%%41\t1\tfalse')" "$Q"
 	q s3api list-objects-v2 --bucket "$b" --start-after b/1 --query 'Contents[].Key'
 	vs_expect_eq "$G list-objects-v2 start-after" "$(printf 'c\td\tsp ace+plus%%41')" "$Q"
+	# In text mode aws-cli prints each page on its own line.
 	q s3api list-objects-v2 --bucket "$b" --page-size 2 --query 'Contents[].Key'
-	vs_expect_eq "$G list-objects-v2 auto-paginated in pages of 2" "$all" "$Q"
+	vs_expect_eq "$G list-objects-v2 auto-paginated in pages of 2" "$all" "$(paste -s <<<"$Q")"
 	q s3api list-objects-v2 --bucket "$b" --fetch-owner --query 'Contents[0].Owner.ID'
 	if [ -n "$Q" ] && [ "$Q" != None ]; then vs_ok "$G list-objects-v2 fetch-owner returns Owner"; else
 		vs_fail "$G list-objects-v2 fetch-owner returns Owner" "got '$Q'"; fi
@@ -567,9 +569,13 @@ t_s3_highlevel() {
 	vs_expect_not_contains "$G s3 ls no longer lists the bucket" "$b" "$Q"
 }
 
+# run_generation LABEL AWS [quick]: every area, or with "quick" the areas
+# where client generations differ (default checksums on uploads, checksum
+# mode on reads, date formats, multipart and copy paths, presigning).
 run_generation() {
 	G="[$1]"
 	AWS=$2
+	local quick=${3:-}
 	P=vs-$1 # bucket name prefix for this generation
 	W=$VS_TMP/$1
 	mkdir -p "$W"
@@ -578,14 +584,14 @@ run_generation() {
 		return
 	fi
 	echo "# $G $("$AWS" --version 2>&1)"
-	t_buckets
+	[ -n "$quick" ] || t_buckets
 	t_objects
 	t_checksums
-	t_delete_objects
-	t_copy
-	t_list
+	[ -n "$quick" ] || t_delete_objects
+	[ -n "$quick" ] || t_copy
+	[ -n "$quick" ] || t_list
 	t_multipart
-	t_malformed_xml
+	[ -n "$quick" ] || t_malformed_xml
 	t_auth
 	t_s3_highlevel
 }
@@ -597,7 +603,14 @@ run_generation debian /usr/bin/aws
 other=$(type -P aws || true)
 if [ -n "$other" ] && [ "$(readlink -f "$other")" != "$(readlink -f /usr/bin/aws)" ] &&
 	"$other" --version >/dev/null 2>&1; then
-	run_generation path "$other"
+	# Each aws-cli call costs a python start-up: to keep make check within
+	# minutes the second generation runs the areas where generations differ;
+	# VERISTORE_CONFORMANCE_FULL=1 runs every area with it.
+	if [ "${VERISTORE_CONFORMANCE_FULL:-0}" = 1 ]; then
+		run_generation path "$other"
+	else
+		run_generation path "$other" quick
+	fi
 else
 	echo "# no second aws-cli generation on PATH: skipped"
 fi

@@ -275,6 +275,7 @@ def main():
         if failed:
             print("----- last lines of the server log")
             print(server.log_tail(80))
+            print("-----")
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
