@@ -17,6 +17,7 @@ CONFORMANCE_TESTS = \
 # The scripts need the server: make check builds it first.
 TESTS += $(CONFORMANCE_TESTS)
 EXTRA_DIST += $(CONFORMANCE_TESTS) \
+	s3-conformance/README.md \
 	s3-conformance/lib.sh \
 	s3-conformance/harness.py \
 	s3-conformance/test_boto3.py \

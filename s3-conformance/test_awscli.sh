@@ -10,6 +10,7 @@
 # skipped when absent): by default only the areas where generations differ,
 # every area with VERISTORE_CONFORMANCE_FULL=1.  Expected values come from the S3 API reference and
 # real S3's behaviour, not from what veristore happens to answer.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # aws_ ARGS...: the client under test, pointed at our server.

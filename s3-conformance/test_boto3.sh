@@ -3,6 +3,7 @@
 # Debian's /usr/bin/python3 (python3-boto3, required), then with the python3
 # on PATH when it is another installation that imports boto3 (a newer
 # boto3/botocore generation: other checksum defaults; skipped when absent).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # run_py LABEL PYTHON: one generation; its checks count as ours.

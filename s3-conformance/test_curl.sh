@@ -7,6 +7,7 @@
 #
 # curl signs the query string as given, so query parameters are written here
 # already in canonical (sorted) order.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 CURL=/usr/bin/curl

@@ -4,6 +4,7 @@
 # X-Amz-Meta-Mtime, copy-onto-itself with REPLACE to change only that time,
 # one DeleteObject per key, multipart with 5 MiB chunks, and single-part
 # ETags that must be the plain 32-hex MD5 for `rclone check`.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 RCLONE=/usr/bin/rclone

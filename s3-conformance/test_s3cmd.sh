@@ -3,6 +3,7 @@
 # payload SHA-256, ListObjects v1 paging by marker, GetBucketLocation before
 # signing, multipart at --multipart-chunk-size-mb, DeleteObjects with
 # Content-MD5 for `del --recursive` and `sync --delete-removed`.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 S3CMD=/usr/bin/s3cmd
