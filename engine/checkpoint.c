@@ -154,10 +154,23 @@ static int dir_fsync_path(const struct kv_io *io, const char *dir)
 	return rc;
 }
 
-/* Writes b as checkpoint seq of dir: temp file, fsync, rename, dir fsync. */
-static int ckpt_store(const struct kv_io *io, const char *dir, uint64_t seq,
+/* Sticky read-only after a failed fsync: STYLE.md, never retried. */
+static int sync_failed(struct kv *kv, int rc, const char *what)
+{
+	atomic_store(&kv->err, KV_EREADONLY);
+	kv_logf(kv, KV_LOG_ERROR, "%s: fsync of %s failed (%s): read-only until "
+		"reopened", kv->dir, what, kv_strerror(rc));
+	return rc;
+}
+
+/*
+ * Writes b as checkpoint seq of dir: temp file, fsync, rename, dir fsync.
+ * A failed fsync turns the engine read-only.
+ */
+static int ckpt_store(struct kv *kv, const char *dir, uint64_t seq,
 		      const struct buf *b)
 {
+	const struct kv_io *io = kv->io;
 	char tmp[4096], path[4096];
 	snprintf(tmp, sizeof tmp, "%s/ckpt-%016" PRIx64 ".tmp", dir, seq);
 	snprintf(path, sizeof path, "%s/ckpt-%016" PRIx64 ".ckpt", dir, seq);
@@ -166,13 +179,18 @@ static int ckpt_store(const struct kv_io *io, const char *dir, uint64_t seq,
 		return fd;
 	ssize_t n = io->pwrite(io->ctx, fd, b->p, b->len, 0);
 	int rc = n == (ssize_t)b->len ? 0 : (n < 0 ? (int)n : -EIO);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = io->fsync(io->ctx, fd);
+		if (rc != 0)
+			sync_failed(kv, rc, "a checkpoint");
+	}
 	io->close(io->ctx, fd);
 	if (rc == 0)
 		rc = io->rename(io->ctx, tmp, path);
-	if (rc == 0)
-		return dir_fsync_path(io, dir);
+	if (rc == 0) {
+		rc = dir_fsync_path(io, dir);
+		return rc ? sync_failed(kv, rc, "a checkpoint's directory") : 0;
+	}
 	io->unlink(io->ctx, tmp);
 	return rc;
 }
@@ -315,6 +333,27 @@ static int ckpt_read(struct kv *kv, uint64_t seq, struct kv_ckpt_loaded *out)
 	return rc;
 }
 
+int kv_ckpt_discard(struct kv *kv, uint64_t seq)
+{
+	/*
+	 * Renamed rather than skipped: a checkpoint that names missing
+	 * segments could become loadable again once new segments reuse those
+	 * numbers, and would then hide every later write.  The .bad file
+	 * stays for inspection.
+	 */
+	const struct kv_io *io = kv->io;
+	char path[4096], bad[4200];
+	snprintf(path, sizeof path, "%s/ckpt-%016" PRIx64 ".ckpt", kv->dir,
+		 seq);
+	snprintf(bad, sizeof bad, "%s.bad", path);
+	int rc = io->rename(io->ctx, path, bad);
+	if (rc == 0)
+		rc = dir_fsync_path(io, kv->dir);
+	if (rc == 0)
+		kv_logf(kv, KV_LOG_WARN, "%s: set aside as %s", path, bad);
+	return rc;
+}
+
 int kv_ckpt_load(struct kv *kv, uint64_t below, struct kv_ckpt_loaded *out)
 {
 	struct seq_list sl = {.n = 0, .max = 0};
@@ -339,7 +378,9 @@ int kv_ckpt_load(struct kv *kv, uint64_t below, struct kv_ckpt_loaded *out)
 			return 1;
 		}
 		free(ck.segs);
-		if (rc != KV_ECORRUPT)
+		if (rc == KV_ECORRUPT)
+			rc = kv_ckpt_discard(kv, sl.seqs[best]);
+		if (rc != 0)
 			return rc;
 		below = sl.seqs[best];
 		kv_index_free(kv->ix);
@@ -377,7 +418,7 @@ int kv_ckpt_write(struct kv *kv, const uint64_t *exclude, size_t nexclude)
 		rc = ckpt_finish(kv, &b, pos.seg, exclude, nexclude, &segs,
 				 &nsegs);
 	if (rc == 0)
-		rc = ckpt_store(kv->io, kv->dir, kv->ckpt_seq + 1, &b);
+		rc = ckpt_store(kv, kv->dir, kv->ckpt_seq + 1, &b);
 	if (rc == 0) {
 		kv->ckpt_seq++;
 		kv->io->list_dir(kv->io->ctx, kv->dir, remove_older, kv);
@@ -460,9 +501,12 @@ int kv_checkpoint_to(struct kv *kv, const char *dest_dir,
 	if (rc == 0)
 		rc = link_segments(kv, dest_dir, segs, nsegs);
 	if (rc == 0)
-		rc = ckpt_store(io, dest_dir, 1, &b);
-	if (rc == 0)
+		rc = ckpt_store(kv, dest_dir, 1, &b);
+	if (rc == 0) {
 		rc = parent_fsync(io, dest_dir);
+		if (rc != 0)
+			sync_failed(kv, rc, "the copy's parent directory");
+	}
 	pthread_mutex_unlock(&kv->ckpt_mu);
 	free(segs);
 	free(b.p);

@@ -320,6 +320,9 @@ static int load_and_replay(struct kv *kv)
 			kv_logf(kv, KV_LOG_WARN, "%s: checkpoint %" PRIu64
 				" is unusable, trying an older one", kv->dir,
 				ck.seq);
+			rc = kv_ckpt_discard(kv, ck.seq);
+			if (rc != 0)
+				return rc;
 			below = ck.seq;
 			continue;
 		}

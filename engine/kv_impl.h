@@ -84,6 +84,8 @@ struct kv_ckpt_loaded {
  * kv->ix; 1 with *out filled, 0 if there is none.
  */
 int kv_ckpt_load(struct kv *kv, uint64_t below, struct kv_ckpt_loaded *out);
+/* Sets checkpoint seq aside (renamed *.bad): corrupt or unusable. */
+int kv_ckpt_discard(struct kv *kv, uint64_t seq);
 /* Writes a checkpoint; the excluded segments (being retired) not listed. */
 int kv_ckpt_write(struct kv *kv, const uint64_t *exclude, size_t nexclude);
 

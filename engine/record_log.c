@@ -281,9 +281,16 @@ static int rotate_locked(struct kv_rlog *l, uint64_t need)
 	}
 	uint64_t size = need > l->seg_bytes ? need : l->seg_bytes;
 	struct kv_rlog_seg *s;
-	rc = kv_seg_create(io, l->dir, l->next_id, size, &s);
-	if (rc != 0)
-		return rc; /* nothing written: still writable */
+	bool synced;
+	rc = kv_seg_create(io, l->dir, l->next_id, size, &s, &synced);
+	if (rc != 0) {
+		/* Out of space: nothing written, still writable.  Not so a
+		 * failed fsync, which is never retried. */
+		if (synced)
+			return rc;
+		rlog_fail(l, rc, "fsync of a new segment");
+		return rc;
+	}
 	rc = dir_fsync(l);
 	if (rc != 0) {
 		rlog_fail(l, rc, "fsync of the log directory");
@@ -321,10 +328,13 @@ static int make_room_locked(struct kv_rlog *l, uint64_t need)
 	/* An empty active segment (e.g. preallocation was cut short). */
 	uint64_t size = need > l->seg_bytes ? need : l->seg_bytes;
 	int rc = l->io->fallocate(l->io->ctx, a->fd, 0, size);
-	if (rc == 0)
-		rc = l->io->fsync(l->io->ctx, a->fd);
 	if (rc != 0)
 		return rc;
+	rc = l->io->fsync(l->io->ctx, a->fd);
+	if (rc != 0) {
+		rlog_fail(l, rc, "fsync of a segment");
+		return rc;
+	}
 	a->size = size;
 	return 0;
 }
@@ -359,10 +369,14 @@ int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
 	uint64_t off = a->used;
 	ssize_t n = l->io->pwrite(l->io->ctx, a->fd, rec, bytes, off);
 	if (n != (ssize_t)bytes) {
+		/*
+		 * kv.h: a failed write is sticky.  The bytes are also wiped
+		 * (best effort) so a partial record cannot sit in front of
+		 * anything; recovery would treat it as a torn tail anyway.
+		 */
 		rc = n < 0 ? (int)n : -EIO;
-		int wrc = wipe_locked(l, off, bytes);
-		if (wrc != 0)
-			rlog_fail(l, wrc, "wiping a failed write");
+		wipe_locked(l, off, bytes);
+		rlog_fail(l, rc, "a record write");
 		return rc;
 	}
 	a->used = off + need;
@@ -614,8 +628,10 @@ static int open_segments(struct kv_rlog *l, const struct kv_rlog_options *o,
 			 struct id_list *il)
 {
 	for (size_t i = 0; i < o->known_count; i++) {
-		uint64_t *hit = bsearch(&o->known[i].id, il->ids, il->n,
-					sizeof *il->ids, cmp_u64);
+		uint64_t *hit = il->n == 0 ? NULL
+					   : bsearch(&o->known[i].id, il->ids,
+						     il->n, sizeof *il->ids,
+						     cmp_u64);
 		if (hit == NULL) {
 			rlog_log(l, KV_LOG_WARN, "segment %016" PRIx64
 				 " listed by the checkpoint is missing",
@@ -639,9 +655,11 @@ static int open_segments(struct kv_rlog *l, const struct kv_rlog_options *o,
 				continue;
 			}
 		}
-		struct kv_rlog_seg *s;
+		struct kv_rlog_seg *s = NULL;
 		int rc = kv_seg_open(l->io, l->dir, id, &s);
-		if (rc == 0 && k != NULL) {
+		if (rc != 0)
+			return rc;
+		if (k != NULL) {
 			if (k->used > s->size) {
 				rlog_log(l, KV_LOG_ERROR, "%s is shorter than "
 					 "its checkpoint says", s->path);
@@ -652,7 +670,7 @@ static int open_segments(struct kv_rlog *l, const struct kv_rlog_options *o,
 		if (rc == 0)
 			rc = segs_push(l, s);
 		if (rc != 0) {
-			kv_seg_free(l->io, s);
+			kv_seg_free(l->io, s); /* not in the table */
 			return rc;
 		}
 	}
@@ -679,6 +697,12 @@ static int recover(struct kv_rlog *l, const struct kv_rlog_options *o,
 		l->next_id = last->id + 1;
 		return 0;
 	}
+	if (o->from.off > 0) {
+		/* The start is inside a segment that is gone. */
+		rlog_log(l, KV_LOG_WARN, "segment %016" PRIx64 " holding the "
+			 "start position is missing", o->from.seg);
+		return -ENOENT;
+	}
 	/*
 	 * No segment at or after the start: a fresh log, or a copy made by
 	 * kv_checkpoint_to whose segments are hard links shared with the
@@ -690,7 +714,8 @@ static int recover(struct kv_rlog *l, const struct kv_rlog_options *o,
 	if (id == 0)
 		id = 1;
 	struct kv_rlog_seg *s = NULL;
-	int rc = kv_seg_create(l->io, l->dir, id, l->seg_bytes, &s);
+	bool synced;
+	int rc = kv_seg_create(l->io, l->dir, id, l->seg_bytes, &s, &synced);
 	if (rc != 0)
 		return rc;
 	rc = dir_fsync(l);
@@ -741,7 +766,8 @@ int kv_rlog_open(const char *dir, const struct kv_rlog_options *o,
 	struct id_list il = {0};
 	int rc = o->io->list_dir(o->io->ctx, dir, collect_seg, &il);
 	if (rc == 0) {
-		qsort(il.ids, il.n, sizeof *il.ids, cmp_u64);
+		if (il.n > 0)
+			qsort(il.ids, il.n, sizeof *il.ids, cmp_u64);
 		rc = open_segments(l, o, &il);
 	}
 	free(il.ids);

@@ -74,7 +74,7 @@ struct kv_rlog_options {
 	 * from.seg that are not in known are leftovers of a compaction that
 	 * finished and are deleted; a known segment that is missing makes
 	 * kv_rlog_open fail with -ENOENT (the caller may retry from an older
-	 * start).  known may be NULL when from is {0, 0}.
+	 * start), as does a start inside (off > 0) a segment that is missing.  known may be NULL when from is {0, 0}.
 	 */
 	struct kv_rlog_pos from;
 	const struct kv_rlog_seginfo *known;
@@ -113,8 +113,9 @@ typedef int (*kv_rlog_appended_fn)(void *arg, const struct kv_rlog_pos *at);
  * Appends one record.  rec holds KV_RLOG_HDR bytes of room followed by len
  * payload bytes; the header is filled in (rec is modified).  type != 0.
  * On success *lsn (if not NULL) is the record's sequence number.  A failed
- * write is wiped out again (zeros) and returned; if even that fails the log
- * turns read-only.
+ * write is returned, its bytes are wiped (zeros, best effort) and the log
+ * turns read-only (sticky KV_EREADONLY).  Failing to start a new segment
+ * for lack of space writes nothing and leaves the log writable.
  */
 int kv_rlog_append(struct kv_rlog *l, uint32_t type, unsigned char *rec,
 		   uint32_t len, kv_rlog_appended_fn fn, void *arg,

@@ -56,8 +56,9 @@ static struct kv_rlog_seg *seg_alloc(const char *dir, uint64_t id)
 }
 
 int kv_seg_create(const struct kv_io *io, const char *dir, uint64_t id,
-		  uint64_t size, struct kv_rlog_seg **out)
+		  uint64_t size, struct kv_rlog_seg **out, bool *synced)
 {
+	*synced = true;
 	struct kv_rlog_seg *s = seg_alloc(dir, id);
 	if (s == NULL)
 		return -ENOMEM;
@@ -68,8 +69,10 @@ int kv_seg_create(const struct kv_io *io, const char *dir, uint64_t id,
 	}
 	s->fd = fd;
 	int rc = io->fallocate(io->ctx, fd, 0, size);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = io->fsync(io->ctx, fd); /* the size is metadata */
+		*synced = rc == 0;
+	}
 	if (rc != 0) {
 		io->close(io->ctx, fd);
 		io->unlink(io->ctx, s->path);

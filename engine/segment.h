@@ -24,10 +24,12 @@ struct kv_rlog_seg {
 
 /*
  * Creates (truncating any leftover) segment id in dir, preallocated to
- * size bytes.  Does not fsync the directory.  *out owned by the caller.
+ * size bytes and fsync'd.  Does not fsync the directory.  *out owned by the
+ * caller.  *synced is false when it was the fsync that failed (the caller
+ * must not go on as if nothing happened).
  */
 int kv_seg_create(const struct kv_io *io, const char *dir, uint64_t id,
-		  uint64_t size, struct kv_rlog_seg **out);
+		  uint64_t size, struct kv_rlog_seg **out, bool *synced);
 /* Opens an existing segment; used = 0 until scanned. */
 int kv_seg_open(const struct kv_io *io, const char *dir, uint64_t id,
 		struct kv_rlog_seg **out);

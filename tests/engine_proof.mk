@@ -19,3 +19,7 @@ tests_kv_killer_SOURCES = tests/kv_killer.c
 tests_kv_killer_LDADD = engine/libengine.a $(ENGINE_LIBS)
 TESTS += tests/check_kv_kill.sh
 EXTRA_DIST += tests/check_kv_kill.sh
+
+# veristore-kv through a pipe: answers, SETBATCH groups, nothing lost at EOF.
+TESTS += tests/check_kv_shell.sh
+EXTRA_DIST += tests/check_kv_shell.sh

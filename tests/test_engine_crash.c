@@ -40,6 +40,7 @@
 #define WL_OPS_MAX 48
 #define WL_KEYS 24
 #define HIST_MAX (WL_OPS_MAX + 2)
+#define COPIES_MAX 4
 
 enum wl_kind { WL_BATCH, WL_DEL, WL_MARKER, WL_CHECKPOINT, WL_COMPACT,
 	       WL_REOPEN, WL_SYNC };
@@ -56,6 +57,10 @@ struct crash_ctx {
 	size_t nhist;
 	uint64_t seq;
 	char where[160]; /* for failure messages */
+	/* Checkpoint copies that kv_checkpoint_to acknowledged, and their
+	 * content; each must open and match after the crash. */
+	struct kv_model *copy[COPIES_MAX];
+	unsigned ncopies;
 };
 
 static void hist_reset(struct crash_ctx *c)
@@ -71,6 +76,12 @@ static void hist_push(struct crash_ctx *c)
 	ASSERT(c->nhist < HIST_MAX);
 	c->hist[c->nhist++] = kv_model_copy(c->cur);
 }
+
+/* What the crash points reached, so a workload that stopped reaching
+ * checkpoints or compaction fails instead of silently testing less. */
+static struct {
+	uint64_t crash_in_checkpoint, crash_in_compaction, compactions, copies_checked;
+} cover;
 
 /* A key of the workload's small key space (so overwrites and deletes hit). */
 static size_t wl_key(struct test_rng *r, char *buf)
@@ -164,14 +175,32 @@ static bool wl_step(struct crash_ctx *c, struct test_rng *r, unsigned i)
 		return wl_write(c, r, WL_MARKER);
 	if (p < 74) {
 		rc = kv_checkpoint(c->kv);
+		if (fault_io_crashed(c->f))
+			cover.crash_in_checkpoint++;
 		return !failed(c, rc, "kv_checkpoint") && !fault_io_crashed(c->f);
 	}
 	if (p < 82) {
 		rc = kv_compact(c->kv, test_rng_below(r, 2) ? 0.0 : 0.5);
+		struct kv_stats st;
+		if (fault_io_crashed(c->f))
+			cover.crash_in_compaction++;
+		else if (rc == 0 && kv_stats(c->kv, &st) == 0 && st.compactions > 0)
+			cover.compactions++;
 		return !failed(c, rc, "kv_compact") && !fault_io_crashed(c->f);
 	}
-	if (p < 88)
+	if (p < 86)
 		return wl_reopen(c);
+	if (p < 89 && c->ncopies < COPIES_MAX) {
+		char dir[32];
+		uint64_t ai = 0;
+		snprintf(dir, sizeof dir, "/copy%u", c->ncopies);
+		rc = kv_checkpoint_to(c->kv, dir, &ai);
+		if (failed(c, rc, "kv_checkpoint_to"))
+			return false;
+		ck_assert_uint_eq(ai, c->cur->applied_index);
+		c->copy[c->ncopies++] = kv_model_copy(c->cur);
+		return !fault_io_crashed(c->f);
+	}
 	rc = kv_sync(c->kv);
 	if (failed(c, rc, "kv_sync"))
 		return false;
@@ -197,7 +226,31 @@ static void ctx_fini(struct crash_ctx *c)
 	for (size_t i = 0; i < c->nhist; i++)
 		kv_model_free(c->hist[i]);
 	kv_model_free(c->cur);
+	for (unsigned i = 0; i < c->ncopies; i++)
+		kv_model_free(c->copy[i]);
 	fault_io_free(c->f);
+}
+
+/* Every acknowledged checkpoint copy opens with its content (Raft's
+ * snapshots are made this way, so they must survive a crash whole). */
+static void copies_verify(struct crash_ctx *c)
+{
+	for (unsigned i = 0; i < c->ncopies; i++) {
+		char dir[32], diff[256] = "";
+		snprintf(dir, sizeof dir, "/copy%u", i);
+		struct kv *kv = NULL;
+		int rc = kv_open(dir, &c->o, &kv);
+		ck_assert_msg(rc == 0, "%s: open of acknowledged copy %s: %s", c->where, dir,
+			      kv_strerror(rc));
+		struct kv_model *got = NULL;
+		ck_assert_int_eq(kv_model_from_engine(kv, &got), 0);
+		if (!kv_model_equal(c->copy[i], got))
+			kv_model_diff(c->copy[i], got, diff, sizeof diff);
+		ck_assert_msg(diff[0] == '\0', "%s: copy %s: %s", c->where, dir, diff);
+		kv_model_free(got);
+		ck_assert_int_eq(kv_close(kv), 0);
+		cover.copies_checked++;
+	}
 }
 
 /* Runs the whole workload; returns true if it finished without a crash. */
@@ -248,6 +301,7 @@ static void crash_verify(struct crash_ctx *c)
 		      "(markers %" PRIu64 "..%" PRIu64 ", got %" PRIu64 "); vs newest: %s",
 		      c->where, c->nhist, c->hist[0]->applied_index,
 		      c->hist[c->nhist - 1]->applied_index, got->applied_index, diff);
+	copies_verify(c);
 	/* One more durable write must survive a clean reopen. */
 	struct kv_batch *b = NULL;
 	ck_assert_int_eq(kv_batch_new(&b), 0);
@@ -307,8 +361,18 @@ START_TEST(test_crash_every_step)
 		")\n", base, base + seeds - 1, seeds);
 	for (uint64_t i = 0; i < seeds; i++)
 		crash_seed(base + i, &points);
-	fprintf(stderr, "crash: %" PRIu64 " crash points verified\n", points);
+	fprintf(stderr, "crash: %" PRIu64 " crash points verified; %" PRIu64
+		" inside checkpoints, %" PRIu64 " inside compactions; %" PRIu64
+		" compact calls with stats.compactions > 0; %" PRIu64 " copies reopened\n",
+		points, cover.crash_in_checkpoint, cover.crash_in_compaction, cover.compactions,
+		cover.copies_checked);
 	ck_assert_uint_gt(points, seeds);
+	if (seeds >= 50) {
+		ck_assert_uint_gt(cover.crash_in_checkpoint, 0);
+		ck_assert_uint_gt(cover.crash_in_compaction, 0);
+		ck_assert_uint_gt(cover.compactions, 0);
+		ck_assert_uint_gt(cover.copies_checked, 0);
+	}
 }
 END_TEST
 

@@ -419,12 +419,13 @@ START_TEST(test_eio_open_every_call)
 	x.kv = NULL;
 	uint64_t c0 = fault_io_calls(x.f, FAULT_ANY);
 	fx_open(&x);
+	uint64_t calls = fault_io_calls(x.f, FAULT_ANY) - c0; /* kv_open's own */
 	ck_assert_int_eq(kv_close(x.kv), 0);
 	x.kv = NULL;
-	uint64_t calls = fault_io_calls(x.f, FAULT_ANY) - c0;
 	for (uint64_t n = 1; n <= calls; n++) {
 		fault_io_fail(x.f, FAULT_ANY, n, EIO, 1, false);
 		int rc = kv_open(PROOF_DIR, &x.o, &x.kv);
+		fault_io_fail_clear(x.f); /* only kv_open's calls are faulted */
 		if (rc == 0) {
 			fx_check(&x, "open that survived an EIO");
 			kv_close(x.kv);
@@ -468,6 +469,46 @@ START_TEST(test_enospc_write)
 	fx_put(&x, "after", 20);
 	fx_reopen(&x);
 	fx_check(&x, "write after ENOSPC, reopened");
+	fx_fini(&x);
+}
+END_TEST
+
+/*
+ * One short write (ENOSPC after a prefix), then the disk has room again:
+ * whatever the engine does next (refuse as read-only, or go on writing),
+ * every acknowledged write must survive a reopen -- the torn bytes must
+ * never end up in the middle of the log.
+ */
+START_TEST(test_enospc_once_then_write)
+{
+	struct fx x;
+	fx_init(&x, test_seed());
+	fx_fill(&x, 5, 100);
+	fault_io_fail(x.f, FAULT_PWRITE, 1, ENOSPC, 1, true);
+	char v[200];
+	memset(v, 'p', sizeof v);
+	ck_assert_int_ne(kv_put(x.kv, "short", 5, v, sizeof v), 0);
+	char k[16];
+	for (unsigned i = 0; i < 10; i++) {
+		snprintf(k, sizeof k, "after%u", i);
+		if (kv_put(x.kv, k, strlen(k), v, 50 + i) == 0)
+			kv_model_put(x.m, k, strlen(k), v, 50 + i);
+	}
+	kv_close(x.kv);
+	x.kv = NULL;
+	int rc = kv_open(PROOF_DIR, &x.o, &x.kv);
+	char lg[1024];
+	proof_log_dump(&x.log, lg, sizeof lg);
+	ck_assert_msg(rc == 0, "reopen after one short write: %s (log: %s)", kv_strerror(rc),
+		      lg);
+	void *got = NULL;
+	size_t gl = 0;
+	if (kv_get(x.kv, "short", 5, &got, &gl) == 0) {
+		ck_assert(gl == sizeof v && memcmp(got, v, gl) == 0);
+		kv_model_put(x.m, "short", 5, v, sizeof v);
+		free(got);
+	}
+	fx_check(&x, "reopen after one short write");
 	fx_fini(&x);
 }
 END_TEST
@@ -667,24 +708,16 @@ Suite *engine_faults_suite(void)
 	tcase_add_test(tc, test_corrupt_sealed_segment);
 	tcase_add_test(tc, test_absurd_length_tail);
 	tcase_add_test(tc, test_absurd_length_mid_log);
+	tcase_add_test(tc, test_eio_write);
 	tcase_add_test(tc, test_eio_read);
+	tcase_add_test(tc, test_eio_open_every_call);
 	tcase_add_test(tc, test_enospc_write);
+	tcase_add_test(tc, test_enospc_once_then_write);
 	tcase_add_test(tc, test_enospc_fallocate);
 	tcase_add_test(tc, test_fdatasync_fail_sticky);
+	tcase_add_test(tc, test_fsync_fail_checkpoint);
 	tcase_add_test(tc, test_lock_refuses_second_open);
 	tcase_add_test(tc, test_eio_every_call);
-	/*
-	 * TEMPORARILY EXCLUDED from the default run: these three fail on the
-	 * current engine (reported to engine-impl in ENGINE-BUGS.md, 15:45 UTC:
-	 * a double free in kv_rlog_open's error path, a failed pwrite and a
-	 * failed checkpoint fsync not sticky).  VERISTORE_PROOF_KNOWN_BUGS=1
-	 * runs them; remove this guard once they pass.
-	 */
-	if (test_env_u64("PROOF_KNOWN_BUGS", 0)) {
-		tcase_add_test(tc, test_eio_write);
-		tcase_add_test(tc, test_eio_open_every_call);
-		tcase_add_test(tc, test_fsync_fail_checkpoint);
-	}
 	suite_add_tcase(s, tc);
 	return s;
 }
