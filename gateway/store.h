@@ -250,6 +250,11 @@ struct store_local_stats {
  * fsyncs instead of serialising them.
  */
 int store_local_open(const char *dir, struct store **out);
+/* The same over a given file I/O table (engine/kv_io.h; borrowed for the
+ * store's life): crash tests run the engine on a simulated disk. */
+struct kv_io;
+int store_local_open_io(const char *dir, const struct kv_io *io,
+			struct store **out);
 void store_local_stats(struct store *s, struct store_local_stats *out);
 
 #endif /* VS_GATEWAY_STORE_H */

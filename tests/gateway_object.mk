@@ -16,7 +16,9 @@ tests_check_object_SOURCES = \
 	tests/test_object_list.c \
 	tests/test_object_multipart.c \
 	tests/test_object_gc.c \
-	tests/test_object_model.c
+	tests/test_object_model.c \
+	tests/test_object_crash.c \
+	tests/fault_io.c tests/fault_io.h
 tests_check_object_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_OBJECT_ENGINE=1
 tests_check_object_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
 tests_check_object_LDADD = gateway/libobject.a engine/libengine.a \

@@ -90,5 +90,6 @@ Suite *suite_object_list(void);
 Suite *suite_object_multipart(void);
 Suite *suite_object_gc(void);
 Suite *suite_object_model(void);
+Suite *suite_object_crash(void);
 
 #endif /* VS_TESTS_TEST_OBJECT_H */
