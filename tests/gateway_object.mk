@@ -36,3 +36,14 @@ tests_fuzz_fuzz_object_meta_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_fuzz_fuzz_object_meta_LDADD = $(FUZZ_MAIN) gateway/libobject.a \
 	$(CRYPTO_LIBS)
 tests_fuzz_fuzz_object_meta_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+
+# The store batch decoder (what a replicated store reads from its log).
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_store_batch
+else
+check_PROGRAMS += tests/fuzz/fuzz_store_batch
+TESTS += tests/fuzz/fuzz_store_batch
+endif
+tests_fuzz_fuzz_store_batch_SOURCES = tests/fuzz/fuzz_store_batch.c
+tests_fuzz_fuzz_store_batch_LDADD = $(FUZZ_MAIN) gateway/libobject.a
+tests_fuzz_fuzz_store_batch_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
