@@ -117,8 +117,10 @@ static bool matches(struct crash *c, int k, const struct ver *v)
 	char key[8] = {'k', (char)('0' + k), 0};
 	struct obj_reader *r = NULL;
 	int rc = obj_reader_new(c->o, "bkt", key, 2, NULL, &r);
-	if (!v->exists)
+	if (!v->exists) {
+		obj_reader_free(r);
 		return rc == OBJ_ENOKEY;
+	}
 	if (rc != 0)
 		return false;
 	bool ok = obj_reader_meta(r)->size == v->size;
