@@ -148,7 +148,9 @@ static int local_wait_durable(struct store_local *l, uint64_t ticket)
 	int rc = 0;
 	for (;;) { /* bounded: each round either syncs or waits for one */
 		if (l->sticky_err != 0) {
-			rc = l->sticky_err;
+			/* The batch is appended (and visible) but its sync
+			 * failed: it may or may not survive a crash. */
+			rc = STORE_EINDETERMINATE;
 			break;
 		}
 		if (l->synced >= ticket)

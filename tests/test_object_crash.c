@@ -12,6 +12,7 @@
  * leave exactly the live objects' chunks.  VERISTORE_OBJ_CRASH_TRIALS sets
  * the number of crashes (default 40).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,12 +228,42 @@ START_TEST(crash_during_puts_and_deletes)
 }
 END_TEST
 
+/* A failed fsync: the PUT whose commit it covered is reported as
+ * indeterminate (503 to the client), never as success or as a clean
+ * failure; the store refuses writes until reopened. */
+START_TEST(failed_sync_is_indeterminate)
+{
+	struct crash *c = calloc(1, sizeof *c);
+	c->clock.ns = 1700000000ull * SEC;
+	c->f = fault_io_new(test_seed());
+	ck_assert_int_eq(fault_io_mkdirs(c->f, DIR), 0);
+	ck_assert_int_eq(crash_open(c), 0);
+	ck_assert_int_eq(obj_bucket_create(c->o, "bkt", NULL), 0);
+	struct ver v = {true, 42, 1000};
+	ck_assert_int_eq(do_put(c, 0, &v), 0);
+	fault_io_fail(c->f, FAULT_FDATASYNC, 1, EIO, 1, false);
+	struct ver w = {true, 43, 700};
+	ck_assert_int_eq(do_put(c, 1, &w), OBJ_EUNAVAILABLE);
+	fault_io_fail_clear(c->f);
+	int rc = do_put(c, 2, &w);
+	ck_assert_msg(rc != 0 && rc != OBJ_EUNAVAILABLE, "%s", obj_strerror(rc));
+	crash_close(c);
+	fault_io_restart(c->f);
+	ck_assert_int_eq(crash_open(c), 0);
+	ck_assert(matches(c, 0, &v));
+	crash_close(c);
+	fault_io_free(c->f);
+	free(c);
+}
+END_TEST
+
 Suite *suite_object_crash(void)
 {
 	Suite *s = suite_create("object_crash");
 	TCase *tc = tcase_create("crash");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, crash_during_puts_and_deletes);
+	tcase_add_test(tc, failed_sync_is_indeterminate);
 	suite_add_tcase(s, tc);
 	return s;
 }
