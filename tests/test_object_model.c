@@ -10,7 +10,7 @@
  *
  * Object contents are described by segments (seed, size) and generated on
  * the fly, so the model stays small whatever the sizes.
- * VERISTORE_OBJ_MODEL_OPS sets the number of steps (default 300).
+ * VERISTORE_OBJ_MODEL_OPS sets the number of steps (default 500).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,15 +363,15 @@ static void model_step(struct model *md, uint64_t step)
 		verify_all(md);
 }
 
-START_TEST(model_random_ops)
+static void model_run(bool memory)
 {
 	struct model *md = calloc(1, sizeof *md);
 	test_rng_init(&md->rng, test_seed() ^ 0x0b1ec7);
-	tenv_init(&md->e, "obj-model", CHUNK);
+	tenv_init_kind(&md->e, "obj-model", CHUNK, memory);
 	gen_keys(md);
 	model_gc_new(md);
 	ck_assert_int_eq(obj_bucket_create(md->e.o, "bkt", NULL), 0);
-	uint64_t steps = test_env_u64("OBJ_MODEL_OPS", 300);
+	uint64_t steps = test_env_u64("OBJ_MODEL_OPS", 500);
 	for (uint64_t i = 1; i <= steps; i++)
 		model_step(md, i);
 	verify_all(md);
@@ -394,10 +394,10 @@ START_TEST(model_random_ops)
 	verify_all(md);
 	struct gc_stats st;
 	gc_stats_get(md->gc, &st);
-	fprintf(stderr, "model: %llu steps: %u puts, %u If-None-Match refusals, "
+	fprintf(stderr, "model (%s): %llu steps: %u puts, %u If-None-Match refusals, "
 		"%u copies (%u onto itself), %u parts, %u completes, %u "
 		"EntityTooSmall, %u aborts, %u restarts\n",
-		(unsigned long long)steps, md->puts, md->cond_fails, md->copies,
+		memory ? "memory store" : "engine", (unsigned long long)steps, md->puts, md->cond_fails, md->copies,
 		md->self_copies, md->parts, md->completes, md->too_small,
 		md->aborts, md->restarts);
 	fprintf(stderr, "model: since the last restart gc reclaimed %llu extents "
@@ -410,6 +410,20 @@ START_TEST(model_random_ops)
 	tenv_fini(&md->e);
 	free(md);
 }
+
+/* On the engine through the local adapter. */
+START_TEST(model_random_ops)
+{
+	model_run(false);
+}
+END_TEST
+
+/* The same steps on the memory store: both implementations of the store
+ * interface must give the layer the same behaviour. */
+START_TEST(model_random_ops_memory)
+{
+	model_run(true);
+}
 END_TEST
 
 Suite *suite_object_model(void)
@@ -418,6 +432,7 @@ Suite *suite_object_model(void)
 	TCase *tc = tcase_create("model");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, model_random_ops);
+	tcase_add_test(tc, model_random_ops_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }

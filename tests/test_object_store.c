@@ -35,10 +35,8 @@ static int get_str(struct store *s, const char *k, char *out, size_t cap)
 	return rc;
 }
 
-START_TEST(store_conditions)
+static void check_conditions(struct store *s)
 {
-	struct test_backend *be = test_backend_new("store-cond");
-	struct store *s = test_backend_open(be);
 	put1(s, "a/1", "one");
 	put1(s, "b", "bee");
 	struct store_batch *b = NULL;
@@ -73,14 +71,10 @@ START_TEST(store_conditions)
 	/* Empty keys are refused at the batch. */
 	ck_assert_int_eq(store_batch_put(b, "", 0, "x", 1), STORE_EINVAL);
 	store_batch_free(b);
-	test_backend_free(be);
 }
-END_TEST
 
-START_TEST(store_scan_order_and_bounds)
+static void check_scan(struct store *s)
 {
-	struct test_backend *be = test_backend_new("store-scan");
-	struct store *s = test_backend_open(be);
 	const char *keys[] = {"k", "k\x01", "ka", "kb", "kb\xff", "l"};
 	for (int i = 5; i >= 0; i--)
 		put1(s, keys[i], "v");
@@ -113,7 +107,29 @@ START_TEST(store_scan_order_and_bounds)
 	ck_assert_int_eq(store_value_read(v, 0, buf, 6), 0);
 	ck_assert_str_eq(buf, "before");
 	store_value_close(v);
+}
+
+/* The contract on the test backend (the engine) and on the memory store:
+ * two implementations, one behaviour. */
+START_TEST(store_contract_backend)
+{
+	struct test_backend *be = test_backend_new("store-cond");
+	struct store *s = test_backend_open(be);
+	check_conditions(s);
+	check_scan(s);
 	test_backend_free(be);
+}
+END_TEST
+
+START_TEST(store_contract_memory)
+{
+	struct memstore_data *d = memstore_data_new();
+	struct store *s = NULL;
+	ck_assert_int_eq(memstore_open(d, &s), 0);
+	check_conditions(s);
+	check_scan(s);
+	store_close(s);
+	memstore_data_free(d);
 }
 END_TEST
 
@@ -239,8 +255,8 @@ Suite *suite_object_store(void)
 {
 	Suite *s = suite_create("object_store");
 	TCase *tc = tcase_create("contract");
-	tcase_add_test(tc, store_conditions);
-	tcase_add_test(tc, store_scan_order_and_bounds);
+	tcase_add_test(tc, store_contract_backend);
+	tcase_add_test(tc, store_contract_memory);
 	tcase_add_test(tc, batch_codec);
 #ifdef TEST_OBJECT_ENGINE
 	tcase_add_test(tc, store_group_commit);
