@@ -198,8 +198,16 @@ START_TEST(crash_during_puts_and_deletes)
 		static const enum fault_crash_mode modes[] = {
 			FAULT_CRASH_RANDOM, FAULT_CRASH_DROP,
 			FAULT_CRASH_TEAR_LAST};
-		fault_io_crash_at(c->f, FAULT_MUTATING,
-				  1 + test_rng_below(&c->rng, 300), modes[t % 3]);
+		/* Half the crashes replace an fdatasync: the commit's record
+		 * is then written, and may survive in part or whole. */
+		if (t % 2)
+			fault_io_crash_at(c->f, FAULT_FDATASYNC,
+					  1 + test_rng_below(&c->rng, 40),
+					  modes[t % 3]);
+		else
+			fault_io_crash_at(c->f, FAULT_MUTATING,
+					  1 + test_rng_below(&c->rng, 300),
+					  modes[t % 3]);
 		crash_workload(c);
 		crash_close(c);
 		fault_io_restart(c->f);
