@@ -146,7 +146,8 @@ int obj_list(struct obj *o, const char *bucket,
 		return -ENOMEM;
 	obj_key_object_prefix(&s->base, bucket);
 	struct obj_key lo = s->base, hi;
-	memcpy(lo.buf + lo.len, p->prefix, p->prefix_len);
+	if (p->prefix_len > 0) /* prefix may be NULL when empty */
+		memcpy(lo.buf + lo.len, p->prefix, p->prefix_len);
 	lo.len += p->prefix_len;
 	hi = lo;
 	bool bounded = obj_key_successor(&hi);
@@ -160,7 +161,8 @@ int obj_list(struct obj *o, const char *bucket,
 	struct obj_key start = lo;
 	if (p->after != NULL) {
 		struct obj_key a = s->base;
-		memcpy(a.buf + a.len, p->after, p->after_len);
+		if (p->after_len > 0)
+			memcpy(a.buf + a.len, p->after, p->after_len);
 		a.len += p->after_len;
 		a.buf[a.len++] = 0; /* the smallest key after "after" */
 		if (bytes_cmp(a.buf, a.len, lo.buf, lo.len) > 0)

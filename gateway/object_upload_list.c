@@ -177,7 +177,8 @@ static void ulist_start(const struct ulist *u, const struct obj_key *lo,
 	if (p->key_marker == NULL)
 		return;
 	struct obj_key a = u->base;
-	memcpy(a.buf + a.len, p->key_marker, p->key_marker_len);
+	if (p->key_marker_len > 0)
+		memcpy(a.buf + a.len, p->key_marker, p->key_marker_len);
 	a.len += p->key_marker_len;
 	if (p->upload_id_marker != NULL &&
 	    strlen(p->upload_id_marker) == OBJ_UPLOAD_ID_LEN) {
@@ -213,7 +214,8 @@ int obj_upload_list(struct obj *o, const char *bucket,
 	u->res = res;
 	obj_key_upload_prefix(&u->base, bucket);
 	struct obj_key lo = u->base, hi, start;
-	memcpy(lo.buf + lo.len, p->prefix, p->prefix_len);
+	if (p->prefix_len > 0) /* prefix may be NULL when empty */
+		memcpy(lo.buf + lo.len, p->prefix, p->prefix_len);
 	lo.len += p->prefix_len;
 	hi = lo;
 	bool bounded = obj_key_successor(&hi);

@@ -98,6 +98,21 @@ void store_batch_op(const struct store_batch *b, size_t i,
 void store_batch_cond_get(const struct store_batch *b, size_t i,
 			  struct store_item *out);
 
+/*
+ * The batch as bytes, for a replicated implementation to put in its log
+ * (a Raft entry) and apply on every node.  Version 1, big-endian:
+ *   u8 version, u8 flags (bit 0: lazy), u32 condition count, u32 mutation
+ *   count, then each item: u8 kind, u32 key length, key, and for PUT and
+ *   EQUALS u32 value length, value.
+ * Encoding returns a malloc'd buffer (caller frees).  Decoding validates
+ * every length, kind and limit (the bytes come from the network or disk)
+ * and returns STORE_EINVAL on anything malformed; *out is a new batch the
+ * caller frees.
+ */
+int store_batch_encode(const struct store_batch *b, void **out,
+		       size_t *out_len);
+int store_batch_decode(const void *buf, size_t len, struct store_batch **out);
+
 /* ---- The interface -------------------------------------------------------- */
 
 struct store;
@@ -250,6 +265,11 @@ struct store_local_stats {
  * fsyncs instead of serialising them.
  */
 int store_local_open(const char *dir, struct store **out);
+/* The same over a given file I/O table (engine/kv_io.h; borrowed for the
+ * store's life): crash tests run the engine on a simulated disk. */
+struct kv_io;
+int store_local_open_io(const char *dir, const struct kv_io *io,
+			struct store **out);
 void store_local_stats(struct store *s, struct store_local_stats *out);
 
 #endif /* VS_GATEWAY_STORE_H */

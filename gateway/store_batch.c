@@ -205,3 +205,141 @@ const char *store_strerror(int err)
 		return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
 	}
 }
+
+/* ---- Encoding for a replicated log ---- */
+
+#define BATCH_CODEC_VERSION 1
+#define BATCH_FLAG_LAZY 1u
+
+static bool item_has_value(bool is_cond, int kind)
+{
+	return is_cond ? kind == STORE_COND_EQUALS : kind == STORE_OP_PUT;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint8_t *encode_items(const struct store_batch *b,
+			     const struct item_vec *v, bool is_cond,
+			     uint8_t *p)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const struct item_rec *r = &v->v[i];
+		*p++ = (uint8_t)r->kind;
+		p = put_u32(p, (uint32_t)r->key_len);
+		memcpy(p, b->arena + r->key_off, r->key_len);
+		p += r->key_len;
+		if (item_has_value(is_cond, r->kind)) {
+			p = put_u32(p, (uint32_t)r->val_len);
+			if (r->val_len > 0)
+				memcpy(p, b->arena + r->val_off, r->val_len);
+			p += r->val_len;
+		}
+	}
+	return p;
+}
+
+int store_batch_encode(const struct store_batch *b, void **out,
+		       size_t *out_len)
+{
+	size_t len = 1 + 1 + 4 + 4 + b->used;
+	len += (b->ops.n + b->conds.n) * (1 + 4 + 4);
+	uint8_t *buf = malloc(len);
+	if (buf == NULL)
+		return -ENOMEM;
+	uint8_t *p = buf;
+	*p++ = BATCH_CODEC_VERSION;
+	*p++ = b->lazy ? BATCH_FLAG_LAZY : 0;
+	p = put_u32(p, (uint32_t)b->conds.n);
+	p = put_u32(p, (uint32_t)b->ops.n);
+	p = encode_items(b, &b->conds, true, p);
+	p = encode_items(b, &b->ops, false, p);
+	ASSERT((size_t)(p - buf) <= len);
+	*out = buf;
+	*out_len = (size_t)(p - buf);
+	return 0;
+}
+
+struct dec {
+	const uint8_t *p;
+	size_t left;
+};
+
+static bool dec_take(struct dec *d, size_t n, const uint8_t **out)
+{
+	if (d->left < n)
+		return false;
+	*out = d->p;
+	d->p += n;
+	d->left -= n;
+	return true;
+}
+
+static bool dec_u32(struct dec *d, uint32_t *v)
+{
+	const uint8_t *p;
+	if (!dec_take(d, 4, &p))
+		return false;
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	     (uint32_t)p[2] << 8 | p[3];
+	return true;
+}
+
+/* Decodes one item into b; STORE_EINVAL when malformed. */
+static int decode_item(struct dec *d, struct store_batch *b, bool is_cond)
+{
+	const uint8_t *kp, *key, *val = NULL;
+	uint32_t klen, vlen = 0;
+	if (!dec_take(d, 1, &kp) || !dec_u32(d, &klen) ||
+	    klen > STORE_KEY_MAX || !dec_take(d, klen, &key))
+		return STORE_EINVAL;
+	int kind = *kp;
+	if (is_cond ? kind > STORE_COND_PREFIX_EMPTY : kind > STORE_OP_DEL)
+		return STORE_EINVAL;
+	if (item_has_value(is_cond, kind) &&
+	    (!dec_u32(d, &vlen) || vlen > STORE_VALUE_MAX ||
+	     !dec_take(d, vlen, &val)))
+		return STORE_EINVAL;
+	if (is_cond)
+		return store_batch_cond(b, (enum store_cond_kind)kind, key, klen,
+					val, vlen);
+	return kind == STORE_OP_PUT ? store_batch_put(b, key, klen, val, vlen)
+				    : store_batch_del(b, key, klen);
+}
+
+int store_batch_decode(const void *buf, size_t len, struct store_batch **out)
+{
+	struct dec d = {.p = buf, .left = len};
+	const uint8_t *hdr;
+	uint32_t nconds, nops;
+	if (!dec_take(&d, 2, &hdr) || hdr[0] != BATCH_CODEC_VERSION ||
+	    (hdr[1] & ~BATCH_FLAG_LAZY) != 0 || !dec_u32(&d, &nconds) ||
+	    !dec_u32(&d, &nops))
+		return STORE_EINVAL;
+	/* Each item takes at least 6 bytes: bounds the loops by len. */
+	if ((uint64_t)nconds + nops > len / 6)
+		return STORE_EINVAL;
+	struct store_batch *b = NULL;
+	int rc = store_batch_new(&b);
+	if (rc != 0)
+		return rc;
+	store_batch_set_lazy(b, hdr[1] & BATCH_FLAG_LAZY);
+	for (uint32_t i = 0; rc == 0 && i < nconds; i++)
+		rc = decode_item(&d, b, true);
+	for (uint32_t i = 0; rc == 0 && i < nops; i++)
+		rc = decode_item(&d, b, false);
+	if (rc == 0 && d.left != 0)
+		rc = STORE_EINVAL;
+	if (rc != 0) {
+		store_batch_free(b);
+		return rc == -ENOMEM ? rc : STORE_EINVAL;
+	}
+	*out = b;
+	return 0;
+}

@@ -148,7 +148,9 @@ static int local_wait_durable(struct store_local *l, uint64_t ticket)
 	int rc = 0;
 	for (;;) { /* bounded: each round either syncs or waits for one */
 		if (l->sticky_err != 0) {
-			rc = l->sticky_err;
+			/* The batch is appended (and visible) but its sync
+			 * failed: it may or may not survive a crash. */
+			rc = STORE_EINDETERMINATE;
 			break;
 		}
 		if (l->synced >= ticket)
@@ -334,12 +336,19 @@ static const struct store_ops local_ops = {
 
 int store_local_open(const char *dir, struct store **out)
 {
+	return store_local_open_io(dir, NULL, out);
+}
+
+int store_local_open_io(const char *dir, const struct kv_io *io,
+			struct store **out)
+{
 	struct store_local *l = calloc(1, sizeof *l);
 	if (l == NULL)
 		return -ENOMEM;
 	struct kv_options o;
 	kv_options_init(&o);
 	o.sync_mode = KV_SYNC_NONE;
+	o.io = io;
 	int rc = kv_open(dir, &o, &l->kv);
 	if (rc != 0) {
 		free(l);

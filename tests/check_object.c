@@ -12,7 +12,7 @@ int main(void)
 		suite_object_meta(),  suite_object_store(),
 		suite_object_ops(),   suite_object_list(),
 		suite_object_multipart(), suite_object_gc(),
-		suite_object_model(),
+		suite_object_model(), suite_object_crash(),
 	};
 	return test_run_suites(suites, (int)(sizeof suites / sizeof *suites));
 }

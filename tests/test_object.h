@@ -40,6 +40,8 @@ void counting_store_reset(struct store *s);
  */
 struct test_backend;
 struct test_backend *test_backend_new(const char *tag);
+/* The memory store regardless of the build. */
+struct test_backend *test_backend_new_kind(const char *tag, bool memory);
 struct store *test_backend_open(struct test_backend *b);
 void test_backend_close(struct test_backend *b); /* closes the store */
 void test_backend_free(struct test_backend *b);
@@ -71,6 +73,8 @@ struct tenv {
 	uint32_t chunk_bytes;
 };
 void tenv_init(struct tenv *e, const char *tag, uint32_t chunk_bytes);
+void tenv_init_kind(struct tenv *e, const char *tag, uint32_t chunk_bytes,
+		    bool memory);
 void tenv_reopen(struct tenv *e); /* restart: close and reopen the store */
 void tenv_fini(struct tenv *e);
 
@@ -90,5 +94,6 @@ Suite *suite_object_list(void);
 Suite *suite_object_multipart(void);
 Suite *suite_object_gc(void);
 Suite *suite_object_model(void);
+Suite *suite_object_crash(void);
 
 #endif /* VS_TESTS_TEST_OBJECT_H */

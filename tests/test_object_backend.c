@@ -18,29 +18,33 @@ struct test_backend {
 	struct store *open;
 };
 
-struct test_backend *test_backend_new(const char *tag)
+struct test_backend *test_backend_new_kind(const char *tag, bool memory)
 {
 	struct test_backend *b = calloc(1, sizeof *b);
 	ASSERT(b != NULL);
-#ifdef TEST_OBJECT_ENGINE
-	b->dir = test_tmpdir_new(tag);
-	ASSERT(b->dir != NULL);
-#else
-	(void)tag;
-	b->mem = memstore_data_new();
-#endif
+	if (memory) {
+		b->mem = memstore_data_new();
+	} else {
+		b->dir = test_tmpdir_new(tag);
+		ASSERT(b->dir != NULL);
+	}
 	return b;
+}
+
+struct test_backend *test_backend_new(const char *tag)
+{
+#ifdef TEST_OBJECT_ENGINE
+	return test_backend_new_kind(tag, false);
+#else
+	return test_backend_new_kind(tag, true);
+#endif
 }
 
 struct store *test_backend_open(struct test_backend *b)
 {
 	ASSERT(b->open == NULL);
-	int rc;
-#ifdef TEST_OBJECT_ENGINE
-	rc = store_local_open(b->dir, &b->open);
-#else
-	rc = memstore_open(b->mem, &b->open);
-#endif
+	int rc = b->mem ? memstore_open(b->mem, &b->open)
+			: store_local_open(b->dir, &b->open);
 	ck_assert_msg(rc == 0, "store open: %s", store_strerror(rc));
 	return b->open;
 }
@@ -161,8 +165,14 @@ int tobj_get(struct obj *o, const char *bucket, const char *key,
 
 void tenv_init(struct tenv *e, const char *tag, uint32_t chunk_bytes)
 {
+	tenv_init_kind(e, tag, chunk_bytes, false);
+}
+
+void tenv_init_kind(struct tenv *e, const char *tag, uint32_t chunk_bytes,
+		    bool memory)
+{
 	memset(e, 0, sizeof *e);
-	e->be = test_backend_new(tag);
+	e->be = memory ? test_backend_new_kind(tag, true) : test_backend_new(tag);
 	e->clock.ns = 1700000000ull * 1000000000ull;
 	e->chunk_bytes = chunk_bytes;
 	tenv_reopen(e);

@@ -35,10 +35,8 @@ static int get_str(struct store *s, const char *k, char *out, size_t cap)
 	return rc;
 }
 
-START_TEST(store_conditions)
+static void check_conditions(struct store *s)
 {
-	struct test_backend *be = test_backend_new("store-cond");
-	struct store *s = test_backend_open(be);
 	put1(s, "a/1", "one");
 	put1(s, "b", "bee");
 	struct store_batch *b = NULL;
@@ -73,14 +71,10 @@ START_TEST(store_conditions)
 	/* Empty keys are refused at the batch. */
 	ck_assert_int_eq(store_batch_put(b, "", 0, "x", 1), STORE_EINVAL);
 	store_batch_free(b);
-	test_backend_free(be);
 }
-END_TEST
 
-START_TEST(store_scan_order_and_bounds)
+static void check_scan(struct store *s)
 {
-	struct test_backend *be = test_backend_new("store-scan");
-	struct store *s = test_backend_open(be);
 	const char *keys[] = {"k", "k\x01", "ka", "kb", "kb\xff", "l"};
 	for (int i = 5; i >= 0; i--)
 		put1(s, keys[i], "v");
@@ -113,7 +107,99 @@ START_TEST(store_scan_order_and_bounds)
 	ck_assert_int_eq(store_value_read(v, 0, buf, 6), 0);
 	ck_assert_str_eq(buf, "before");
 	store_value_close(v);
+}
+
+/* The contract on the test backend (the engine) and on the memory store:
+ * two implementations, one behaviour. */
+START_TEST(store_contract_backend)
+{
+	struct test_backend *be = test_backend_new("store-cond");
+	struct store *s = test_backend_open(be);
+	check_conditions(s);
+	check_scan(s);
 	test_backend_free(be);
+}
+END_TEST
+
+START_TEST(store_contract_memory)
+{
+	struct memstore_data *d = memstore_data_new();
+	struct store *s = NULL;
+	ck_assert_int_eq(memstore_open(d, &s), 0);
+	check_conditions(s);
+	check_scan(s);
+	store_close(s);
+	memstore_data_free(d);
+}
+END_TEST
+
+static void items_equal(const struct store_item *a, const struct store_item *b)
+{
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_uint_eq(a->key_len, b->key_len);
+	ck_assert_mem_eq(a->key, b->key, a->key_len);
+	ck_assert_uint_eq(a->val_len, b->val_len);
+	if (a->val_len > 0)
+		ck_assert_mem_eq(a->val, b->val, a->val_len);
+}
+
+START_TEST(batch_codec)
+{
+	struct store_batch *b = NULL;
+	ck_assert_int_eq(store_batch_new(&b), 0);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_ABSENT, "a", 1, NULL, 0), 0);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_EQUALS, "bb", 2, "v", 1), 0);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_EQUALS, "e", 1, "", 0), 0);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_PREFIX_EMPTY, "p/", 2, NULL, 0), 0);
+	ck_assert_int_eq(store_batch_put(b, "k1", 2, "value", 5), 0);
+	ck_assert_int_eq(store_batch_put(b, "k2", 2, "", 0), 0);
+	ck_assert_int_eq(store_batch_del(b, "k3", 2), 0);
+	store_batch_set_lazy(b, true);
+	void *enc = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(store_batch_encode(b, &enc, &len), 0);
+	struct store_batch *d = NULL;
+	ck_assert_int_eq(store_batch_decode(enc, len, &d), 0);
+	ck_assert(store_batch_lazy(d));
+	ck_assert_uint_eq(store_batch_cond_count(d), 4);
+	ck_assert_uint_eq(store_batch_op_count(d), 3);
+	for (size_t i = 0; i < 4; i++) {
+		struct store_item x, y;
+		store_batch_cond_get(b, i, &x);
+		store_batch_cond_get(d, i, &y);
+		items_equal(&x, &y);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		struct store_item x, y;
+		store_batch_op(b, i, &x);
+		store_batch_op(d, i, &y);
+		items_equal(&x, &y);
+	}
+	/* Every truncation, and a trailing byte, is refused. */
+	for (size_t n = 0; n < len; n++) {
+		struct store_batch *t = NULL;
+		ck_assert_int_eq(store_batch_decode(enc, n, &t), STORE_EINVAL);
+	}
+	uint8_t *longer = malloc(len + 1);
+	memcpy(longer, enc, len);
+	longer[len] = 0;
+	struct store_batch *t = NULL;
+	ck_assert_int_eq(store_batch_decode(longer, len + 1, &t), STORE_EINVAL);
+	/* Random corruption: refused or decoded, never a crash. */
+	struct test_rng r;
+	test_rng_init(&r, test_seed());
+	for (int iter = 0; iter < 20000; iter++) {
+		memcpy(longer, enc, len);
+		longer[test_rng_below(&r, len)] ^= (uint8_t)(1 + test_rng_below(&r, 255));
+		int rc = store_batch_decode(longer, len, &t);
+		ck_assert(rc == 0 || rc == STORE_EINVAL);
+		if (rc == 0)
+			store_batch_free(t);
+	}
+	free(longer);
+	free(enc);
+	store_batch_free(d);
+	store_batch_free(b);
 }
 END_TEST
 
@@ -169,8 +255,9 @@ Suite *suite_object_store(void)
 {
 	Suite *s = suite_create("object_store");
 	TCase *tc = tcase_create("contract");
-	tcase_add_test(tc, store_conditions);
-	tcase_add_test(tc, store_scan_order_and_bounds);
+	tcase_add_test(tc, store_contract_backend);
+	tcase_add_test(tc, store_contract_memory);
+	tcase_add_test(tc, batch_codec);
 #ifdef TEST_OBJECT_ENGINE
 	tcase_add_test(tc, store_group_commit);
 #endif
