@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
+#include "gateway/fs_util.h"
 
 #define CRED_FILE "credentials"
 
@@ -39,26 +40,6 @@ static int random_string(char *out, size_t len, const char *alphabet)
 				out[i++] = alphabet[buf[j] % n];
 	}
 	out[len] = '\0';
-	return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	size_t len = strlen(path);
-	if (len == 0 || len >= sizeof tmp)
-		return -EINVAL;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -152,7 +133,7 @@ int gw_credentials_load_or_create(const char *data_dir, char **access_key,
 			*created = false;
 		return rc;
 	}
-	rc = mkdir_p(data_dir);
+	rc = gw_mkdir_p(data_dir);
 	if (rc != 0)
 		return rc;
 	char ak[GW_ACCESS_KEY_LEN + 1], sk[GW_SECRET_KEY_LEN + 1];

@@ -12,6 +12,7 @@
 #include "gateway/app.h"
 #include "gateway/config.h"
 #include "gateway/credentials.h"
+#include "gateway/fs_util.h"
 #include "gateway/log.h"
 #include "gateway/server.h"
 #include "xml/s3xml.h"
@@ -76,6 +77,15 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Credentials from the environment skip the credentials file, so the
+	 * data directory may not exist yet: create it for the store. */
+	rc = gw_mkdir_p(cfg.data_dir);
+	if (rc != 0) {
+		gw_log(GW_LOG_ERROR, "cannot create the data directory %s: %s",
+		       cfg.data_dir, strerror(-rc));
+		gw_config_free(&cfg);
+		return 1;
+	}
 	if (ensure_credentials(&cfg) != 0) {
 		gw_config_free(&cfg);
 		return 1;

@@ -7,6 +7,7 @@ gateway_libgwserver_a_SOURCES = \
 	gateway/body.c gateway/body.h \
 	gateway/config.c gateway/config.h \
 	gateway/credentials.c gateway/credentials.h \
+	gateway/fs_util.c gateway/fs_util.h \
 	gateway/handler.h gateway/handlers.c \
 	gateway/http_util.c gateway/http_util.h \
 	gateway/log.c gateway/log.h \
