@@ -263,6 +263,148 @@ def multipart_with_sha256_checksums_is_composite():
     assert S3.get_object(Bucket=b, Key="m")["Body"].read() == b"".join(parts)
 
 
+def _quiet_client():
+    """A client that adds no default checksum of its own (botocore >= 1.36
+    adds CRC32 to every upload unless told otherwise; older ones add none)."""
+    try:
+        cfg = Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                     retries={"max_attempts": 1, "mode": "standard"},
+                     request_checksum_calculation="when_required",
+                     response_checksum_validation="when_required")
+    except TypeError:
+        return S3
+    return boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+                        config=cfg)
+
+
+def _with_headers(c, ops, headers):
+    """Adds raw headers to the operations ops of client c.  Returns the
+    unregister function."""
+    def add(request, **_kw):
+        for k, v in headers.items():
+            request.headers[k] = v
+    events = ["before-sign.s3.%s" % op for op in ops]
+    for ev in events:
+        c.meta.events.register(ev, add)
+
+    def remove():
+        for ev in events:
+            c.meta.events.unregister(ev, add)
+    return remove
+
+
+@test
+def multipart_checksum_types():
+    """S3's two multipart checksum types ("Checking object integrity"):
+    FULL_OBJECT (CRC32 when asked, CRC64NVME always) is the CRC of the whole
+    object, no "-N"; COMPOSITE (the default for CRC32C) is the CRC of the
+    part CRCs plus "-N".  x-amz-checksum-type says which."""
+    c = _quiet_client()
+    b = bucket("mpucrc")
+    parts = [os.urandom(5 * MiB + 11), os.urandom(777)]
+    whole = b"".join(parts)
+    for algo, ctype, full in (("crc32", "FULL_OBJECT", True), ("crc32c", None, False),
+                              ("crc64nvme", None, True)):
+        hdrs = {"x-amz-checksum-algorithm": algo.upper()}
+        if ctype:
+            hdrs["x-amz-checksum-type"] = ctype
+        remove = _with_headers(c, ["CreateMultipartUpload"], hdrs)
+        try:
+            up = c.create_multipart_upload(Bucket=b, Key=algo)["UploadId"]
+        finally:
+            remove()
+        done = []
+        for n, p in enumerate(parts, 1):
+            remove = _with_headers(c, ["UploadPart"],
+                                   {"x-amz-checksum-" + algo: harness.checksum_b64(algo, p)})
+            try:
+                r = c.upload_part(Bucket=b, Key=algo, UploadId=up, PartNumber=n, Body=p)
+            finally:
+                remove()
+            done.append({"PartNumber": n, "ETag": r["ETag"]})
+        c.complete_multipart_upload(Bucket=b, Key=algo, UploadId=up,
+                                    MultipartUpload={"Parts": done})
+        remove = _with_headers(c, ["HeadObject"], {"x-amz-checksum-mode": "ENABLED"})
+        try:
+            h = c.head_object(Bucket=b, Key=algo)["ResponseMetadata"]["HTTPHeaders"]
+        finally:
+            remove()
+        if full:
+            want = harness.checksum_b64(algo, whole)
+        else:
+            raw = b"".join(base64.b64decode(harness.checksum_b64(algo, p)) for p in parts)
+            want = harness.checksum_b64(algo, raw) + "-2"
+        assert h.get("x-amz-checksum-" + algo) == want, (algo, h.get("x-amz-checksum-" + algo), want)
+        assert h.get("x-amz-checksum-type") == ("FULL_OBJECT" if full else "COMPOSITE"), (algo, h)
+    # SHA-256 cannot be FULL_OBJECT; CRC64NVME cannot be COMPOSITE.
+    for algo, ctype in (("SHA256", "FULL_OBJECT"), ("CRC64NVME", "COMPOSITE")):
+        remove = _with_headers(c, ["CreateMultipartUpload"],
+                               {"x-amz-checksum-algorithm": algo, "x-amz-checksum-type": ctype})
+        try:
+            expect_error("InvalidRequest", c.create_multipart_upload, Bucket=b, Key="bad")
+        finally:
+            remove()
+    # A part with another algorithm than the upload's: InvalidRequest.
+    up = S3.create_multipart_upload(Bucket=b, Key="mix", ChecksumAlgorithm="SHA1")["UploadId"]
+    remove = _with_headers(c, ["UploadPart"],
+                           {"x-amz-checksum-crc32": harness.checksum_b64("crc32", parts[1])})
+    try:
+        expect_error("InvalidRequest", c.upload_part, Bucket=b, Key="mix", UploadId=up,
+                     PartNumber=1, Body=parts[1])
+    finally:
+        remove()
+    # A part sent with no checksum gets one computed, so Complete can
+    # derive the object's; a wrong per-part checksum in Complete's body is
+    # InvalidPart, as S3 checks them.
+    r = c.upload_part(Bucket=b, Key="mix", UploadId=up, PartNumber=1, Body=parts[1])
+    assert r.get("ChecksumSHA1") == harness.checksum_b64("sha1", parts[1]), r
+    wrong = harness.checksum_b64("sha1", b"other")
+    expect_error("InvalidPart", S3.complete_multipart_upload, Bucket=b, Key="mix", UploadId=up,
+                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"],
+                                             "ChecksumSHA1": wrong}]})
+    S3.complete_multipart_upload(Bucket=b, Key="mix", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    h = S3.head_object(Bucket=b, Key="mix", ChecksumMode="ENABLED")
+    raw = hashlib.sha1(hashlib.sha1(parts[1]).digest()).digest()
+    assert h.get("ChecksumSHA1") == base64.b64encode(raw).decode() + "-1", h.get("ChecksumSHA1")
+
+
+@test
+def object_tagging():
+    """x-amz-tagging on PUT, Get/Put/DeleteObjectTagging, the copy's
+    tagging directive, S3's limits (InvalidTag)."""
+    b = bucket("tags")
+    S3.put_object(Bucket=b, Key="k", Body=b"x", Tagging="a=1&b=two%20words")
+    tags = S3.get_object_tagging(Bucket=b, Key="k")["TagSet"]
+    assert tags == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "two words"}], tags
+    r = S3.get_object(Bucket=b, Key="k")
+    assert r.get("TagCount") == 2, r.get("TagCount")
+    S3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "é k", "Value": "v&<>"}]})
+    tags = S3.get_object_tagging(Bucket=b, Key="k")["TagSet"]
+    assert tags == [{"Key": "é k", "Value": "v&<>"}], tags
+    S3.copy_object(Bucket=b, Key="c", CopySource={"Bucket": b, "Key": "k"})
+    assert S3.get_object_tagging(Bucket=b, Key="c")["TagSet"] == tags
+    S3.copy_object(Bucket=b, Key="c2", CopySource={"Bucket": b, "Key": "k"},
+                   TaggingDirective="REPLACE")
+    assert S3.get_object_tagging(Bucket=b, Key="c2")["TagSet"] == []
+    up = S3.create_multipart_upload(Bucket=b, Key="m", Tagging="mp=1")["UploadId"]
+    r = S3.upload_part(Bucket=b, Key="m", UploadId=up, PartNumber=1, Body=b"part")
+    S3.complete_multipart_upload(Bucket=b, Key="m", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    assert S3.get_object_tagging(Bucket=b, Key="m")["TagSet"] == [{"Key": "mp", "Value": "1"}]
+    S3.delete_object_tagging(Bucket=b, Key="k")
+    assert S3.get_object_tagging(Bucket=b, Key="k")["TagSet"] == []
+    expect_error("InvalidTag", S3.put_object_tagging, Bucket=b, Key="k",
+                 Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]})
+    expect_error("InvalidTag", S3.put_object_tagging, Bucket=b, Key="k",
+                 Tagging={"TagSet": [{"Key": "k", "Value": "v" * 257}]})
+    expect_error("InvalidTag", S3.put_object, Bucket=b, Key="bad", Body=b"x", Tagging="a=1&a=2")
+    expect_error("404", S3.head_object, Bucket=b, Key="bad")
+    expect_error("NoSuchKey", S3.get_object_tagging, Bucket=b, Key="missing")
+
+
 @test
 def client_error_codes():
     b = bucket("errors")
