@@ -405,6 +405,72 @@ def object_tagging():
     expect_error("NoSuchKey", S3.get_object_tagging, Bucket=b, Key="missing")
 
 
+def _put_declaring_sha256(path, data, sha256_hex):
+    """A PUT signed (by the hand-written signer: botocore always recomputes
+    the hash) with x-amz-content-sha256 set to sha256_hex.  Returns (status,
+    body)."""
+    import datetime
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(ENDPOINT)
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"host": u.netloc, "x-amz-date": amz_date, "x-amz-content-sha256": sha256_hex}
+    sig, _key, scope = harness.sigv4_sign("PUT", path, "", headers, sha256_hex,
+                                          os.environ["AWS_SECRET_ACCESS_KEY"], amz_date)
+    headers["authorization"] = (
+        "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
+        % (os.environ["AWS_ACCESS_KEY_ID"], scope, ";".join(sorted(headers)), sig))
+    headers["content-length"] = str(len(data))
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        conn.send(data)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@test
+def more_error_codes():
+    """Negative cases of issue 3 not covered elsewhere, each with its exact
+    S3 code: a payload hash that does not match the body, metadata over
+    2 KiB, If-None-Match: * on an existing key (aws s3 cp --no-overwrite), a
+    presigned URL valid for more than 7 days, a missing upload, an
+    unimplemented operation.  None of the refused writes stores anything."""
+    b = bucket("errs2")
+    st, body = _put_declaring_sha256("/%s/ok" % b, b"data", hashlib.sha256(b"data").hexdigest())
+    assert st == 200, (st, body[:300])  # the same request with the right hash
+    st, body = _put_declaring_sha256("/%s/h" % b, b"data", hashlib.sha256(b"other").hexdigest())
+    assert st == 400 and _xml_code(body) == "XAmzContentSHA256Mismatch", (st, body[:300])
+    expect_error("404", S3.head_object, Bucket=b, Key="h")
+    expect_error("MetadataTooLarge", S3.put_object, Bucket=b, Key="m", Body=b"x",
+                 Metadata={"big": "v" * 2100})
+    expect_error("404", S3.head_object, Bucket=b, Key="m")
+    S3.put_object(Bucket=b, Key="once", Body=b"1")
+    remove = _with_headers(S3, ["PutObject"], {"If-None-Match": "*"})
+    try:
+        expect_error("PreconditionFailed", S3.put_object, Bucket=b, Key="once", Body=b"2")
+        S3.put_object(Bucket=b, Key="fresh", Body=b"3")  # an absent key is fine
+    finally:
+        remove()
+    assert S3.get_object(Bucket=b, Key="once")["Body"].read() == b"1"
+    assert S3.get_object(Bucket=b, Key="fresh")["Body"].read() == b"3"
+    long_url = S3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "once"},
+                                         ExpiresIn=7 * 24 * 3600 + 1)
+    try:
+        with urllib.request.urlopen(long_url, timeout=30) as resp:
+            raise AssertionError("an 8-day presigned URL was served: %d" % resp.status)
+    except urllib.error.HTTPError as e:
+        code = _xml_code(e.read())
+        assert e.code == 400 and code == "AuthorizationQueryParametersError", (e.code, code)
+    expect_error("NoSuchUpload", S3.list_parts, Bucket=b, Key="x", UploadId="0" * 32)
+    expect_error("NotImplemented", S3.get_bucket_policy, Bucket=b)
+
+
 @test
 def client_error_codes():
     b = bucket("errors")
