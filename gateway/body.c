@@ -178,6 +178,25 @@ enum s3_error gw_body_begin(struct gw_request *req, gw_body_sink sink, unsigned 
 	return start_decoder(b);
 }
 
+enum s3_error gw_body_require_checksum(struct gw_request *req, enum gw_cksum_alg alg)
+{
+	struct gw_body *b = req->body;
+	ASSERT(b != NULL && !b->finished && b->decoded == 0);
+	ASSERT(alg != GW_CKSUM_MD5);
+	if (b->has_checksum) {
+		if (b->checksum_alg == alg)
+			return S3_OK;
+		req->error_message = "The checksum algorithm of the part does not match the "
+				     "checksum algorithm of the multipart upload.";
+		return S3_INVALID_REQUEST;
+	}
+	if (gw_cksum_set_enable(&b->sums, alg) != 0)
+		return S3_INTERNAL_ERROR;
+	b->has_checksum = true;
+	b->checksum_alg = alg;
+	return S3_OK;
+}
+
 enum s3_error gw_body_feed(struct gw_request *req, const char *data, size_t len)
 {
 	struct gw_body *b = req->body;

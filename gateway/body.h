@@ -33,6 +33,13 @@ typedef enum s3_error (*gw_body_sink)(struct gw_request *req, const char *data, 
  * InvalidRequest (two checksum headers, a malformed one), InvalidArgument.
  */
 enum s3_error gw_body_begin(struct gw_request *req, gw_body_sink sink, unsigned extra_mask);
+/*
+ * Before any body byte: makes alg the body's checksum (computed, and
+ * returned by gw_body_checksum) unless the client declared one.  A declared
+ * checksum of another algorithm is InvalidRequest (UploadPart into an
+ * upload created with a checksum algorithm: S3 keeps one per upload).
+ */
+enum s3_error gw_body_require_checksum(struct gw_request *req, enum gw_cksum_alg alg);
 /* Feeds wire bytes (only after gw_body_begin). */
 enum s3_error gw_body_feed(struct gw_request *req, const char *data, size_t len);
 /* The body ended: verify everything.  S3_OK means the body may be committed. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -296,6 +297,13 @@ static int set_enable(struct gw_cksum_set *s, enum gw_cksum_alg alg)
 	return rc;
 }
 
+int gw_cksum_set_enable(struct gw_cksum_set *s, enum gw_cksum_alg alg)
+{
+	ASSERT(!s->finished);
+	ASSERT(alg < GW_CKSUM_COUNT);
+	return set_enable(s, alg);
+}
+
 int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64)
 {
 	ASSERT(!s->finished);
@@ -488,4 +496,42 @@ int gw_cksum_crc_combine(enum gw_cksum_alg alg, const uint8_t *a,
 	    len_b == 0 ? va : crc_combine(poly, (int)(8 * n), va, vb, len_b);
 	put_be(out, v, n);
 	return 0;
+}
+
+int gw_cksum_multipart(enum gw_cksum_alg alg, bool full_object,
+                       const char *const *part_b64, const uint64_t *part_sizes,
+                       size_t nparts, char *out, size_t out_cap)
+{
+	ASSERT(alg < GW_CKSUM_COUNT && alg != GW_CKSUM_MD5);
+	ASSERT(nparts > 0);
+	if (full_object && alg != GW_CKSUM_CRC32 && alg != GW_CKSUM_CRC32C &&
+	    alg != GW_CKSUM_CRC64NVME)
+		return -EINVAL;
+	size_t dl = cksum_algs[alg].len;
+	uint8_t *all = malloc(nparts * dl);
+	if (all == NULL)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nparts; i++) {
+		long n = gw_base64_decode(part_b64[i], strlen(part_b64[i]), all + i * dl, dl);
+		if (n < 0 || (size_t)n != dl)
+			rc = -EINVAL;
+	}
+	if (rc == 0 && !full_object) {
+		rc = gw_cksum_composite(alg, all, nparts, out, out_cap);
+	} else if (rc == 0) {
+		uint8_t acc[GW_CKSUM_DIGEST_MAX];
+		memcpy(acc, all, dl);
+		for (size_t i = 1; rc == 0 && i < nparts; i++)
+			rc = gw_cksum_crc_combine(alg, acc, all + i * dl, part_sizes[i], acc);
+		char b64[GW_CKSUM_B64_MAX];
+		if (rc == 0) {
+			gw_base64_encode(acc, dl, b64);
+			rc = strlen(b64) < out_cap ? 0 : -ENOSPC;
+		}
+		if (rc == 0)
+			memcpy(out, b64, strlen(b64) + 1);
+	}
+	free(all);
+	return rc;
 }

@@ -122,6 +122,8 @@ int gw_cksum_set_expect_content_md5(struct gw_cksum_set *s, const char *b64);
  */
 int gw_cksum_set_expect(struct gw_cksum_set *s, enum gw_cksum_alg alg,
                         const char *b64);
+/* Computes alg too (no declared value); only before the first update. */
+int gw_cksum_set_enable(struct gw_cksum_set *s, enum gw_cksum_alg alg);
 /* Declares the x-amz-content-sha256 payload hash (32 raw bytes). */
 int gw_cksum_set_expect_payload_sha256(struct gw_cksum_set *s,
                                        const uint8_t sha256[32]);
@@ -159,5 +161,19 @@ int gw_cksum_composite(enum gw_cksum_alg alg, const uint8_t *parts,
  */
 int gw_cksum_crc_combine(enum gw_cksum_alg alg, const uint8_t *a,
                          const uint8_t *b, uint64_t len_b, uint8_t *out);
+
+/*
+ * The checksum of a completed multipart upload from its parts' checksums
+ * (base64, as UploadPart stored them) and sizes, in part order.  S3
+ * ("Checking object integrity"): the COMPOSITE type is the checksum of the
+ * concatenated binary part checksums, then "-N" (gw_cksum_composite); the
+ * FULL_OBJECT type, for the CRCs only, is the CRC of the whole object,
+ * combined from the parts' CRCs without reading a byte.  Writes base64 (and
+ * "-N") into out.  0; -EINVAL for a part value that is not a digest of alg
+ * or FULL_OBJECT with a non-CRC; -ENOSPC if out is short.
+ */
+int gw_cksum_multipart(enum gw_cksum_alg alg, bool full_object,
+                       const char *const *part_b64, const uint64_t *part_sizes,
+                       size_t nparts, char *out, size_t out_cap);
 
 #endif /* VS_GATEWAY_CHECKSUM_H */

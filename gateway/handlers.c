@@ -33,6 +33,9 @@ static const struct gw_handler *const handlers[S3_OP_COUNT] = {
 	[S3_OP_ABORT_MULTIPART_UPLOAD] = &gw_handler_abort_multipart_upload,
 	[S3_OP_LIST_PARTS] = &gw_handler_list_parts,
 	[S3_OP_LIST_MULTIPART_UPLOADS] = &gw_handler_list_multipart_uploads,
+	[S3_OP_GET_OBJECT_TAGGING] = &gw_handler_get_object_tagging,
+	[S3_OP_PUT_OBJECT_TAGGING] = &gw_handler_put_object_tagging,
+	[S3_OP_DELETE_OBJECT_TAGGING] = &gw_handler_delete_object_tagging,
 };
 
 const struct gw_handler *gw_handler_for(enum s3_op op)

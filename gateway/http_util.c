@@ -15,6 +15,7 @@
 
 #include "engine/assert.h"
 #include "gateway/checksum.h"
+#include "gateway/tagging.h"
 
 void gw_http_date_format(int64_t unix_s, char out[GW_HTTP_DATE_BYTES])
 {
@@ -216,6 +217,12 @@ int gw_object_headers(struct gw_request *req, const struct obj_meta *m, bool wit
 		snprintf(name, sizeof name, "x-amz-meta-%s", m->attrs.user[i].name);
 		rc |= gw_response_add_header(r, name, m->attrs.user[i].value);
 	}
+	size_t tags = gw_tagging_count(m->attrs.tagging);
+	if (tags > 0) {
+		char n[24];
+		snprintf(n, sizeof n, "%zu", tags);
+		rc |= gw_response_add_header(r, "x-amz-tagging-count", n);
+	}
 	if (m->part_count > 0) {
 		char n[16];
 		snprintf(n, sizeof n, "%" PRIu32, m->part_count);
@@ -228,6 +235,11 @@ int gw_object_headers(struct gw_request *req, const struct obj_meta *m, bool wit
 				       &alg) == 0 && gw_cksum_alg_header(alg) != NULL) {
 			snprintf(name, sizeof name, "%s", gw_cksum_alg_header(alg));
 			rc |= gw_response_add_header(r, name, m->attrs.checksum_value);
+			/* A single PUT's checksum is always of the full object. */
+			rc |= gw_response_add_header(r, "x-amz-checksum-type",
+						     m->attrs.checksum_type
+							     ? m->attrs.checksum_type
+							     : "FULL_OBJECT");
 		}
 	}
 	return rc == 0 ? 0 : -ENOMEM;

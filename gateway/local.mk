@@ -12,7 +12,8 @@ gateway_libgateway_a_SOURCES = \
 	gateway/checksum.c gateway/checksum.h \
 	gateway/sigv4.c gateway/sigv4_parse.c gateway/sigv4_parse.h \
 	gateway/sigv4_sign.c gateway/sigv4.h \
-	gateway/aws_chunked.c gateway/aws_chunked.h
+	gateway/aws_chunked.c gateway/aws_chunked.h \
+	gateway/tagging.c gateway/tagging.h
 gateway_libgateway_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(ISAL_CFLAGS)
 GATEWAY_AUTH_LIBS = gateway/libgateway.a $(CRYPTO_LIBS) $(ISAL_LIBS)
 

@@ -113,6 +113,12 @@ struct obj_attrs {
 	const char *expires;
 	const char *checksum_algo;  /* "CRC32", "CRC32C", "CRC64NVME", ... */
 	const char *checksum_value; /* base64, composite form ends "-N" */
+	/* Multipart: "COMPOSITE" or "FULL_OBJECT" (x-amz-checksum-type);
+	 * NULL for a single PUT (always full-object). */
+	const char *checksum_type;
+	/* The tag set, canonical URL query form "k1=v1&k2=v2" (keys sorted,
+	 * RFC 3986 escapes; tagging.h); NULL or "" for none. */
+	const char *tagging;
 	const struct obj_pair *user;
 	size_t user_count;
 };
@@ -241,6 +247,16 @@ int obj_copy(struct obj *o, const char *src_bucket, const char *src_key,
 	     size_t dst_key_len, const struct obj_attrs *replace,
 	     const struct obj_cond *cond, struct obj_meta **out);
 
+/*
+ * PutObjectTagging / DeleteObjectTagging: replaces the object's tag set
+ * (canonical form, tagging.h; NULL or "" removes it) and nothing else —
+ * S3 keeps the ETag and Last-Modified — in one batch guarded by "the
+ * record is still the one read".  OBJ_ENOBUCKET / OBJ_ENOKEY.  *out (may
+ * be NULL) receives the new metadata.
+ */
+int obj_tagging_set(struct obj *o, const char *bucket, const char *key,
+		    size_t key_len, const char *tagging, struct obj_meta **out);
+
 /* ---- Listing -------------------------------------------------------------------- */
 
 struct obj_list_params {
@@ -295,17 +311,36 @@ struct obj_part_ref {
 	const char *etag; /* as the client sent it, quotes allowed */
 };
 
+/* Room for an object checksum value: base64 of a SHA-256, "-10000", NUL. */
+#define OBJ_CHECKSUM_VALUE_MAX 64
+
+/*
+ * How CompleteMultipartUpload derives the object's checksum.  fn is called
+ * with the upload's record and the listed parts' records (read and
+ * validated, in order, the very records the commit is conditioned on), and
+ * writes the value (NUL-terminated, at most OBJ_CHECKSUM_VALUE_MAX bytes
+ * with the NUL) to out, or "" for none.  A non-zero return aborts the
+ * completion with that code.  May be called once per commit attempt.
+ */
+struct obj_checksum_fn {
+	int (*fn)(void *arg, const struct obj_meta *upload,
+		  const struct obj_meta *const *parts, size_t n,
+		  char out[OBJ_CHECKSUM_VALUE_MAX]);
+	void *arg;
+};
+
 /*
  * Completes an upload: parts must be strictly ascending (OBJ_EPARTORDER),
  * exist with the given ETag (OBJ_EINVALIDPART) and all but the last be at
  * least 5 MiB (OBJ_ETOOSMALL).  The object references the parts' chunks;
- * nothing is copied.  checksum_value, if not NULL, is the composite
- * checksum the handler computed from the parts' checksums.
+ * nothing is copied.  checksum, if not NULL, computes the object's
+ * checksum from the parts' (composite or full-object); the upload's
+ * checksum algorithm and type are kept with it.
  */
 int obj_upload_complete(struct obj *o, const char *bucket, const char *key,
 			size_t key_len, const char *upload_id,
 			const struct obj_part_ref *parts, size_t part_count,
-			const char *checksum_value,
+			const struct obj_checksum_fn *checksum,
 			const struct obj_cond *cond, struct obj_meta **out);
 int obj_upload_abort(struct obj *o, const char *bucket, const char *key,
 		     size_t key_len, const char *upload_id);

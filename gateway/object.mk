@@ -17,6 +17,7 @@ gateway_libobject_a_SOURCES = \
 	gateway/object_put.c \
 	gateway/object_get.c \
 	gateway/object_copy.c \
+	gateway/object_tagging.c \
 	gateway/object_list.c \
 	gateway/object_multipart.c \
 	gateway/object_upload_list.c \

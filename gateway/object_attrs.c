@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/tagging.h"
+
 struct meta_walk {
 	struct gw_attrs_buf *b;
 	bool too_many;
@@ -103,4 +105,24 @@ void gw_attrs_release(struct gw_attrs_buf *b)
 	for (size_t i = 0; i < b->owned_count; i++)
 		free(b->owned[i]);
 	b->owned_count = 0;
+}
+
+enum s3_error gw_tagging_from_header(struct gw_request *req, const char **out)
+{
+	*out = NULL;
+	const char *h = gw_request_header(req, "x-amz-tagging");
+	if (h == NULL)
+		return S3_OK;
+	struct gw_tag_set set;
+	int rc = gw_tag_set_parse_query(h, strlen(h), &set);
+	char *canon = NULL;
+	if (rc == 0)
+		rc = gw_tag_set_canonical(&set, &canon);
+	if (rc == GW_TAG_ERR_INVALID)
+		req->error_message = set.why;
+	gw_tag_set_clear(&set);
+	if (rc != 0)
+		return rc == GW_TAG_ERR_INVALID ? S3_INVALID_TAG : S3_INTERNAL_ERROR;
+	*out = canon;
+	return S3_OK;
 }

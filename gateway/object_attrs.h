@@ -30,4 +30,12 @@ struct gw_attrs_buf {
 enum s3_error gw_attrs_from_request(struct gw_request *req, struct gw_attrs_buf *b);
 void gw_attrs_release(struct gw_attrs_buf *b);
 
+/*
+ * The x-amz-tagging header of a PutObject, CopyObject (REPLACE) or
+ * CreateMultipartUpload, as the canonical string an object stores
+ * (tagging.h): *out is malloc'd (free()), or NULL when the header is
+ * absent.  S3_INVALID_TAG (with its message) for a tag set S3 refuses.
+ */
+enum s3_error gw_tagging_from_header(struct gw_request *req, const char **out);
+
 #endif /* VS_GATEWAY_OBJECT_ATTRS_H */

@@ -79,6 +79,7 @@ static struct obj_attrs copy_attrs(const struct obj_meta *src,
 	a.etag = src->attrs.etag;
 	a.checksum_algo = src->attrs.checksum_algo;
 	a.checksum_value = src->attrs.checksum_value;
+	a.checksum_type = src->attrs.checksum_type;
 	return a;
 }
 

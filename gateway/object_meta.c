@@ -8,6 +8,9 @@
  *   9 strings, each u16 length (0xffff = absent) then bytes: etag,
  *     content-type, -encoding, -disposition, -language, cache-control,
  *     expires, checksum algorithm, checksum value
+ *     (version 2: 11 strings, adding the tag set and the checksum type;
+ *     a record with neither is still written as version 1, so records
+ *     written before version 2 existed and after stay byte-identical)
  *   u16 user pair count, then per pair two strings (never absent)
  *   u32 extent count, then per extent 16-byte data id and u64 size
  * Decoding trusts nothing: every length is bounds-checked, strings may not
@@ -23,7 +26,9 @@
 #include "engine/assert.h"
 #include "gateway/object_keys.h"
 
-#define META_VERSION 1
+#define META_VERSION_1 1 /* 9 attribute strings */
+#define META_VERSION_2 2 /* 11: + tagging, checksum type */
+#define ATTR_STRS_MAX 11
 #define STR_ABSENT 0xffffu
 #define STR_MAX 0xfffeu
 #define USER_PAIRS_MAX 1024
@@ -75,7 +80,7 @@ static void wr_str(struct wr *w, const char *s)
 	wr_bytes(w, s, n);
 }
 
-static const char **attr_strs(struct obj_attrs *a, const char **v[9])
+static const char **attr_strs(struct obj_attrs *a, const char **v[ATTR_STRS_MAX])
 {
 	v[0] = &a->etag;
 	v[1] = &a->content_type;
@@ -86,6 +91,8 @@ static const char **attr_strs(struct obj_attrs *a, const char **v[9])
 	v[6] = &a->expires;
 	v[7] = &a->checksum_algo;
 	v[8] = &a->checksum_value;
+	v[9] = &a->tagging;
+	v[10] = &a->checksum_type;
 	return v[0];
 }
 
@@ -100,10 +107,12 @@ size_t obj_attrs_user_bytes(const struct obj_attrs *a)
 int obj_meta_encode(const struct obj_meta *m, void **out, size_t *out_len)
 {
 	struct obj_attrs a = m->attrs;
-	const char **s[9];
+	const char **s[ATTR_STRS_MAX];
 	attr_strs(&a, s);
+	bool v2 = a.tagging != NULL || a.checksum_type != NULL;
+	int nstr = v2 ? 11 : 9;
 	size_t cap = 1 + 8 + 8 + 4 + 4 + 2 + 4;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < nstr; i++) {
 		if (*s[i] != NULL && strlen(*s[i]) > STR_MAX)
 			return OBJ_EMETATOOLARGE;
 		cap += 2 + (*s[i] ? strlen(*s[i]) : 0);
@@ -120,13 +129,13 @@ int obj_meta_encode(const struct obj_meta *m, void **out, size_t *out_len)
 	struct wr w = {.p = malloc(cap), .cap = cap};
 	if (w.p == NULL)
 		return -ENOMEM;
-	uint8_t ver = META_VERSION;
+	uint8_t ver = v2 ? META_VERSION_2 : META_VERSION_1;
 	wr_bytes(&w, &ver, 1);
 	wr_u64(&w, m->size);
 	wr_u64(&w, (uint64_t)m->mtime_ns);
 	wr_u32(&w, m->chunk_bytes);
 	wr_u32(&w, m->part_count);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < nstr; i++)
 		wr_str(&w, *s[i]);
 	wr_u16(&w, (uint16_t)a.user_count);
 	for (size_t i = 0; i < a.user_count; i++) {
@@ -204,15 +213,17 @@ static const char *rd_str(struct rd *r, bool allow_absent)
 static bool meta_parse(struct rd *r, struct obj_meta *m,
 		       struct obj_pair *pairs, struct obj_extent *ext)
 {
-	if (rd_uint(r, 1) != META_VERSION)
+	uint64_t ver = rd_uint(r, 1);
+	if (ver != META_VERSION_1 && ver != META_VERSION_2)
 		return false;
+	int nstr = ver == META_VERSION_2 ? 11 : 9;
 	m->size = rd_uint(r, 8);
 	m->mtime_ns = (int64_t)rd_uint(r, 8);
 	m->chunk_bytes = (uint32_t)rd_uint(r, 4);
 	m->part_count = (uint32_t)rd_uint(r, 4);
-	const char **s[9];
+	const char **s[ATTR_STRS_MAX];
 	attr_strs(&m->attrs, s);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < nstr; i++)
 		*s[i] = rd_str(r, true);
 	m->attrs.user_count = rd_uint(r, 2);
 	if (m->attrs.user_count > USER_PAIRS_MAX)
@@ -250,7 +261,7 @@ int obj_meta_decode(const void *buf, size_t len, struct obj_meta **out)
 	if (!meta_parse(&r, &tmp, NULL, NULL))
 		return OBJ_ECORRUPT;
 	/* Strings need at most len bytes plus one NUL each. */
-	size_t nstr = 9 + 2 * tmp.attrs.user_count;
+	size_t nstr = ATTR_STRS_MAX + 2 * tmp.attrs.user_count;
 	size_t sz = sizeof(struct obj_meta) +
 		    tmp.extent_count * sizeof(struct obj_extent) +
 		    tmp.attrs.user_count * sizeof(struct obj_pair) + len + nstr;

@@ -373,7 +373,8 @@ static int complete_extra(void *arg, struct store_batch *b,
 	return rc;
 }
 
-static int complete_commit(struct complete_ctx *c, const char *checksum_value,
+static int complete_commit(struct complete_ctx *c,
+			   const struct obj_checksum_fn *checksum,
 			   const struct obj_cond *cond, struct obj_meta **out)
 {
 	struct obj_meta **pm = malloc(c->n * sizeof *pm);
@@ -384,7 +385,7 @@ static int complete_commit(struct complete_ctx *c, const char *checksum_value,
 			     .part_count = (uint32_t)c->n,
 			     .extents = ext,
 			     .extent_count = (uint32_t)c->n};
-	char etag[OBJ_ETAG_MAX];
+	char etag[OBJ_ETAG_MAX], ck[OBJ_CHECKSUM_VALUE_MAX] = "";
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		pm[i] = c->parts[i].meta;
 		ext[i] = pm[i]->extents[0];
@@ -392,11 +393,20 @@ static int complete_commit(struct complete_ctx *c, const char *checksum_value,
 	}
 	if (rc == 0)
 		rc = multipart_etag(pm, c->n, etag);
+	if (rc == 0 && checksum != NULL)
+		rc = checksum->fn(checksum->arg, c->up.meta,
+				  (const struct obj_meta *const *)pm, c->n, ck);
 	if (rc == 0) {
+		ASSERT(memchr(ck, '\0', sizeof ck) != NULL);
 		m.chunk_bytes = pm[0]->chunk_bytes;
 		m.attrs = c->up.meta->attrs;
 		m.attrs.etag = etag;
-		m.attrs.checksum_value = checksum_value;
+		m.attrs.checksum_value = ck[0] ? ck : NULL;
+		if (m.attrs.checksum_value == NULL) {
+			/* No value: claim no algorithm either. */
+			m.attrs.checksum_algo = NULL;
+			m.attrs.checksum_type = NULL;
+		}
 		rc = obj_commit_object(c->o, c->bucket, c->key, c->key_len, &m,
 				       cond, complete_extra, c, b);
 	}
@@ -417,7 +427,7 @@ static int complete_commit(struct complete_ctx *c, const char *checksum_value,
 int obj_upload_complete(struct obj *o, const char *bucket, const char *key,
 			size_t key_len, const char *upload_id,
 			const struct obj_part_ref *parts, size_t part_count,
-			const char *checksum_value,
+			const struct obj_checksum_fn *checksum,
 			const struct obj_cond *cond, struct obj_meta **out)
 {
 	if (part_count == 0 || part_count > OBJ_PART_NUMBER_MAX)
@@ -435,7 +445,7 @@ int obj_upload_complete(struct obj *o, const char *bucket, const char *key,
 	if (rc == 0)
 		rc = complete_load(&c, parts);
 	if (rc == 0)
-		rc = complete_commit(&c, checksum_value, cond, out);
+		rc = complete_commit(&c, checksum, cond, out);
 	for (size_t i = 0; c.parts != NULL && i < part_count; i++)
 		obj_rec_clear(&c.parts[i]);
 	free(c.parts);

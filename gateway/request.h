@@ -90,7 +90,8 @@ struct gw_request {
 	const char *error_field;      /* an extra <Field> in the error, e.g. Region */
 	char error_field_value[80];
 	bool started;                 /* headers processed, handler begun */
-	enum s3_error pending_error;  /* to answer once the (empty) body is in */
+	enum s3_error pending_error;  /* to answer once the body is in */
+	uint64_t drained_bytes;       /* body bytes dropped after pending_error */
 	bool responded;               /* a response is queued */
 	struct gw_response response;
 	uint64_t bytes_sent;          /* response body bytes, for the log */

@@ -24,6 +24,10 @@ struct route {
 static const struct route routes[] = {
 	{"GET", L_SERVICE, NULL, NULL, C_ANY, S3_OP_LIST_BUCKETS},
 
+	/* Object tagging only: bucket tagging is not implemented. */
+	{"GET", L_BUCKET, "tagging", NULL, C_ANY, S3_OP_NOT_IMPLEMENTED},
+	{"PUT", L_BUCKET, "tagging", NULL, C_ANY, S3_OP_NOT_IMPLEMENTED},
+	{"DELETE", L_BUCKET, "tagging", NULL, C_ANY, S3_OP_NOT_IMPLEMENTED},
 	{"GET", L_BUCKET, "location", NULL, C_ANY, S3_OP_GET_BUCKET_LOCATION},
 	{"GET", L_BUCKET, "versioning", NULL, C_ANY, S3_OP_GET_BUCKET_VERSIONING},
 	{"GET", L_BUCKET, "uploads", NULL, C_ANY, S3_OP_LIST_MULTIPART_UPLOADS},
@@ -36,6 +40,10 @@ static const struct route routes[] = {
 	{"POST", L_BUCKET, "delete", NULL, C_ANY, S3_OP_DELETE_OBJECTS},
 	/* POST Object, the browser form upload. */
 	{"POST", L_BUCKET, NULL, NULL, C_ANY, S3_OP_NOT_IMPLEMENTED},
+
+	{"GET", L_OBJECT, "tagging", NULL, C_ANY, S3_OP_GET_OBJECT_TAGGING},
+	{"PUT", L_OBJECT, "tagging", NULL, C_ANY, S3_OP_PUT_OBJECT_TAGGING},
+	{"DELETE", L_OBJECT, "tagging", NULL, C_ANY, S3_OP_DELETE_OBJECT_TAGGING},
 
 	{"PUT", L_OBJECT, "partNumber", "uploadId", C_YES, S3_OP_UPLOAD_PART_COPY},
 	{"PUT", L_OBJECT, "partNumber", "uploadId", C_NO, S3_OP_UPLOAD_PART},
@@ -61,7 +69,7 @@ static const char *const unimplemented[] = {
 	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "logging",
 	"metrics", "notification", "object-lock", "ownershipControls", "policy",
 	"policyStatus", "publicAccessBlock", "replication", "requestPayment",
-	"restore", "retention", "select", "tagging", "torrent", "website",
+	"restore", "retention", "select", "torrent", "website",
 	"renameObject", "session",
 };
 
@@ -90,6 +98,9 @@ static const char *const op_names[S3_OP_COUNT] = {
 	[S3_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
 	[S3_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
 	[S3_OP_LIST_PARTS] = "ListParts",
+	[S3_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
+	[S3_OP_PUT_OBJECT_TAGGING] = "PutObjectTagging",
+	[S3_OP_DELETE_OBJECT_TAGGING] = "DeleteObjectTagging",
 };
 
 const char *s3_op_name(enum s3_op op)

@@ -61,6 +61,8 @@ static const struct s3_error_entry s3_errors[S3_ERROR_COUNT] = {
 	[S3_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
 	[S3_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
 		"The storage class you specified is not valid"},
+	[S3_INVALID_TAG] = {"InvalidTag", 400,
+		"The tag provided was not a valid tag."},
 	[S3_KEY_TOO_LONG] = {"KeyTooLongError", 400, "Your key is too long"},
 	[S3_MALFORMED_TRAILER] = {"MalformedTrailerError", 400,
 		"The request contained trailing data that was not well-formed or did not conform to our published schema."},

@@ -22,6 +22,7 @@
 #include "gateway/body.h"
 #include "gateway/http_util.h"
 #include "gateway/object_attrs.h"
+#include "gateway/tagging.h"
 #include "xml/s3xml.h"
 
 #define PART_BYTES_MAX (5ull * 1024 * 1024 * 1024)
@@ -57,6 +58,31 @@ static enum s3_error part_number_of(struct gw_request *req, uint32_t *part)
 
 /* ---- CreateMultipartUpload ---- */
 
+/*
+ * x-amz-checksum-type with the upload's algorithm (S3 "Checking object
+ * integrity"): COMPOSITE (the default; SHA-1, SHA-256, CRC32, CRC32C) or
+ * FULL_OBJECT (the default and only type for CRC64NVME; CRC32, CRC32C).
+ */
+static enum s3_error checksum_type_of(struct gw_request *req, const enum gw_cksum_alg *alg,
+				      const char **type)
+{
+	const char *t = gw_request_header(req, "x-amz-checksum-type");
+	*type = NULL;
+	if (alg == NULL)
+		return t == NULL ? S3_OK : S3_INVALID_REQUEST;
+	bool crc = *alg == GW_CKSUM_CRC32 || *alg == GW_CKSUM_CRC32C;
+	if (t == NULL)
+		*type = *alg == GW_CKSUM_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
+	else if (strcasecmp(t, "COMPOSITE") == 0 && *alg != GW_CKSUM_CRC64NVME)
+		*type = "COMPOSITE";
+	else if (strcasecmp(t, "FULL_OBJECT") == 0 && (crc || *alg == GW_CKSUM_CRC64NVME))
+		*type = "FULL_OBJECT";
+	if (*type != NULL)
+		return S3_OK;
+	req->error_message = "The checksum type is not valid for this checksum algorithm.";
+	return S3_INVALID_REQUEST;
+}
+
 static enum s3_error create_finish(struct gw_request *req)
 {
 	struct gw_attrs_buf ab;
@@ -69,16 +95,23 @@ static enum s3_error create_finish(struct gw_request *req)
 		else
 			ab.attrs.checksum_algo = gw_cksum_alg_name(alg);
 	}
+	if (e == S3_OK)
+		e = checksum_type_of(req, algo ? &alg : NULL, &ab.attrs.checksum_type);
+	if (e == S3_OK)
+		e = gw_tagging_from_header(req, &ab.attrs.tagging);
 	char id[OBJ_UPLOAD_ID_LEN_BUF];
 	if (e == S3_OK)
 		e = gw_obj_error(obj_upload_new(gw_app_of(req)->obj, req->bucket, req->key,
 						req->key_len, &ab.attrs, id));
+	const char *type = ab.attrs.checksum_type;
+	free((char *)ab.attrs.tagging);
 	gw_attrs_release(&ab);
 	if (e != S3_OK)
 		return e;
 	if (algo != NULL &&
-	    gw_response_add_header(&req->response, "x-amz-checksum-algorithm",
-				   gw_cksum_alg_name(alg)) != 0)
+	    (gw_response_add_header(&req->response, "x-amz-checksum-algorithm",
+				    gw_cksum_alg_name(alg)) != 0 ||
+	     gw_response_add_header(&req->response, "x-amz-checksum-type", type) != 0))
 		return S3_INTERNAL_ERROR;
 	char *body = NULL;
 	size_t len = 0;
@@ -93,6 +126,26 @@ const struct gw_handler gw_handler_create_multipart_upload = {.finish = create_f
 static void writer_free(void *w)
 {
 	obj_writer_free(w);
+}
+
+/*
+ * The checksum algorithm the upload was created with: every part carries
+ * one (computed here if the client sent none), so that Complete can derive
+ * the object's.  S3_NO_SUCH_KEY stands for "none".
+ */
+static enum s3_error upload_checksum_alg(struct gw_request *req, const char *id,
+					 enum gw_cksum_alg *alg)
+{
+	struct obj_meta *m = NULL;
+	enum s3_error e = gw_obj_error(obj_upload_head(gw_app_of(req)->obj, req->bucket,
+						       req->key, req->key_len, id, &m));
+	if (e != S3_OK)
+		return e;
+	const char *a = m->attrs.checksum_algo;
+	if (a == NULL || gw_cksum_alg_parse(a, strlen(a), alg) != 0 || *alg == GW_CKSUM_MD5)
+		e = S3_NO_SUCH_KEY;
+	obj_meta_free(m);
+	return e;
 }
 
 static enum s3_error part_begin(struct gw_request *req)
@@ -111,7 +164,11 @@ static enum s3_error part_begin(struct gw_request *req)
 		return e;
 	req->handler_state = w;
 	req->handler_free = writer_free;
-	return S3_OK;
+	enum gw_cksum_alg alg;
+	e = upload_checksum_alg(req, id, &alg);
+	if (e == S3_OK)
+		e = gw_body_require_checksum(req, alg);
+	return e == S3_NO_SUCH_KEY ? S3_OK : e;
 }
 
 static enum s3_error part_body(struct gw_request *req, const char *data, size_t len)
@@ -169,11 +226,28 @@ static enum s3_error copy_range(struct gw_request *req, struct obj_range *r)
 	return S3_OK;
 }
 
-/* Streams the source range into the part writer, hashing for the ETag. */
-static enum s3_error copy_stream(struct obj_reader *r, struct obj_writer *w, char md5_hex[33])
+static void hex_of(const uint8_t *d, size_t n, char *out)
 {
-	struct gw_cksum md5;
-	if (gw_cksum_init(&md5, GW_CKSUM_MD5) != 0)
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/*
+ * Streams the source range into the part writer, computing MD5 (the ETag)
+ * and, when the upload has one, its checksum algorithm (ck_alg, else MD5:
+ * none), written in base64 to ck_b64.
+ */
+static enum s3_error copy_stream(struct obj_reader *r, struct obj_writer *w,
+				 enum gw_cksum_alg ck_alg, char md5_hex[33],
+				 char ck_b64[GW_CKSUM_B64_MAX])
+{
+	struct gw_cksum_set sums;
+	unsigned mask = ck_alg == GW_CKSUM_MD5 ? 0 : GW_CKSUM_BIT(ck_alg);
+	if (gw_cksum_set_init(&sums, mask) != 0)
 		return S3_INTERNAL_ERROR;
 	char *buf = malloc(COPY_BUFFER_BYTES);
 	enum s3_error e = buf ? S3_OK : S3_INTERNAL_ERROR;
@@ -182,24 +256,21 @@ static enum s3_error copy_stream(struct obj_reader *r, struct obj_writer *w, cha
 		e = gw_obj_error(obj_reader_read(r, buf, COPY_BUFFER_BYTES, &got));
 		if (e != S3_OK || got == 0)
 			break;
-		if (gw_cksum_update(&md5, buf, got) != 0)
+		if (gw_cksum_set_update(&sums, buf, got) != 0)
 			e = S3_INTERNAL_ERROR;
 		else
 			e = gw_obj_error(obj_writer_write(w, buf, got));
 	}
-	uint8_t d[GW_CKSUM_DIGEST_MAX];
-	if (e == S3_OK && gw_cksum_final(&md5, d) != 0)
+	if (e == S3_OK && gw_cksum_set_finish(&sums) != 0)
 		e = S3_INTERNAL_ERROR;
-	gw_cksum_cleanup(&md5);
-	free(buf);
 	if (e == S3_OK) {
-		static const char hex[] = "0123456789abcdef";
-		for (int i = 0; i < 16; i++) {
-			md5_hex[2 * i] = hex[d[i] >> 4];
-			md5_hex[2 * i + 1] = hex[d[i] & 15];
-		}
-		md5_hex[32] = '\0';
+		hex_of(gw_cksum_set_digest(&sums, GW_CKSUM_MD5), 16, md5_hex);
+		ck_b64[0] = '\0';
+		if (ck_alg != GW_CKSUM_MD5)
+			gw_cksum_set_base64(&sums, ck_alg, ck_b64);
 	}
+	gw_cksum_set_cleanup(&sums);
+	free(buf);
 	return e;
 }
 
@@ -210,6 +281,7 @@ static enum s3_error part_copy_finish(struct gw_request *req)
 	uint32_t part;
 	size_t skl = 0;
 	struct obj_range range;
+	enum gw_cksum_alg alg = GW_CKSUM_MD5;
 	enum s3_error e = part_number_of(req, &part);
 	if (e == S3_OK)
 		e = upload_id_of(req, id);
@@ -217,6 +289,12 @@ static enum s3_error part_copy_finish(struct gw_request *req)
 		e = gw_copy_source_parse(req, sb, sizeof sb, sk, sizeof sk, &skl);
 	if (e == S3_OK)
 		e = copy_range(req, &range);
+	if (e == S3_OK)
+		e = upload_checksum_alg(req, id, &alg);
+	if (e == S3_NO_SUCH_KEY) {
+		alg = GW_CKSUM_MD5; /* the upload has no checksum algorithm */
+		e = S3_OK;
+	}
 	if (e != S3_OK)
 		return e;
 	struct obj_reader *r = NULL;
@@ -229,15 +307,17 @@ static enum s3_error part_copy_finish(struct gw_request *req)
 	if (e == S3_OK)
 		e = gw_obj_error(obj_part_writer_new(app->obj, req->bucket, req->key, req->key_len,
 						     id, part, &w));
-	char md5[33];
+	char md5[33], ck[GW_CKSUM_B64_MAX];
 	if (e == S3_OK)
-		e = copy_stream(r, w, md5);
+		e = copy_stream(r, w, alg, md5, ck);
 	if (e == S3_OK)
-		e = gw_obj_error(obj_part_finish(w, md5, NULL));
+		e = gw_obj_error(obj_part_finish(w, md5, ck[0] ? ck : NULL));
 	obj_writer_free(w);
 	obj_reader_free(r);
 	if (e != S3_OK)
 		return e;
+	if (ck[0] && gw_response_add_header(&req->response, gw_cksum_alg_header(alg), ck) != 0)
+		return S3_INTERNAL_ERROR;
 	char etag[OBJ_ETAG_MAX + 4];
 	gw_etag_quote(md5, etag, sizeof etag);
 	char *body = NULL;
@@ -250,6 +330,60 @@ static enum s3_error part_copy_finish(struct gw_request *req)
 const struct gw_handler gw_handler_upload_part_copy = {.finish = part_copy_finish};
 
 /* ---- CompleteMultipartUpload ---- */
+
+static int xml_checksum_index(enum gw_cksum_alg alg)
+{
+	switch (alg) {
+	case GW_CKSUM_CRC32: return S3XML_CHECKSUM_CRC32;
+	case GW_CKSUM_CRC32C: return S3XML_CHECKSUM_CRC32C;
+	case GW_CKSUM_CRC64NVME: return S3XML_CHECKSUM_CRC64NVME;
+	case GW_CKSUM_SHA1: return S3XML_CHECKSUM_SHA1;
+	case GW_CKSUM_SHA256: return S3XML_CHECKSUM_SHA256;
+	default: return -1;
+	}
+}
+
+/*
+ * obj_checksum_fn of Complete: the object's checksum from the parts' stored
+ * ones, in the upload's algorithm and type.  A part checksum the client
+ * lists in the body must match the stored one (InvalidPart), as S3 checks.
+ * No algorithm, or a part without a checksum (impossible since UploadPart
+ * computes one for such uploads, but then the object claims none): "".
+ */
+static int complete_checksum(void *arg, const struct obj_meta *up,
+			     const struct obj_meta *const *parts, size_t n,
+			     char out[OBJ_CHECKSUM_VALUE_MAX])
+{
+	const struct s3xml_complete *doc = arg;
+	const char *a = up->attrs.checksum_algo;
+	enum gw_cksum_alg alg;
+	out[0] = '\0';
+	if (a == NULL || gw_cksum_alg_parse(a, strlen(a), &alg) != 0 || alg == GW_CKSUM_MD5)
+		return 0;
+	int k = xml_checksum_index(alg);
+	const char **vals = calloc(n, sizeof *vals);
+	uint64_t *sizes = calloc(n, sizeof *sizes);
+	int rc = vals && sizes ? 0 : -ENOMEM;
+	bool all = true;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		vals[i] = parts[i]->attrs.checksum_value;
+		sizes[i] = parts[i]->size;
+		const char *listed = k >= 0 ? doc->parts[i].checksum[k] : NULL;
+		if (listed != NULL && (vals[i] == NULL || strcmp(listed, vals[i]) != 0))
+			rc = OBJ_EINVALIDPART;
+		all = all && vals[i] != NULL;
+	}
+	if (rc == 0 && all) {
+		bool full = up->attrs.checksum_type != NULL &&
+			    strcmp(up->attrs.checksum_type, "FULL_OBJECT") == 0;
+		rc = gw_cksum_multipart(alg, full, vals, sizes, n, out, OBJ_CHECKSUM_VALUE_MAX);
+		if (rc == -EINVAL)
+			rc = OBJ_ECORRUPT; /* a stored part value that is no digest */
+	}
+	free(vals);
+	free(sizes);
+	return rc;
+}
 
 static enum s3_error complete_finish(struct gw_request *req)
 {
@@ -270,20 +404,36 @@ static enum s3_error complete_finish(struct gw_request *req)
 	if (e == S3_OK) {
 		for (size_t i = 0; i < doc->part_count; i++)
 			refs[i] = (struct obj_part_ref){doc->parts[i].part_number, doc->parts[i].etag};
+		struct obj_checksum_fn ck = {complete_checksum, doc};
 		e = gw_obj_error(obj_upload_complete(gw_app_of(req)->obj, req->bucket, req->key,
-						     req->key_len, id, refs, doc->part_count, NULL,
+						     req->key_len, id, refs, doc->part_count, &ck,
 						     &cond, &m));
 	}
 	free(refs);
 	s3xml_complete_free(doc);
 	if (e != S3_OK)
 		return e;
+	enum gw_cksum_alg alg;
+	const char *algo = m->attrs.checksum_algo;
+	int k = -1;
+	if (algo != NULL && m->attrs.checksum_value != NULL &&
+	    gw_cksum_alg_parse(algo, strlen(algo), &alg) == 0)
+		k = xml_checksum_index(alg);
 	char etag[OBJ_ETAG_MAX + 4], location[GW_BUCKET_NAME_MAX + GW_KEY_BYTES_MAX + 4];
 	gw_etag_quote(m->attrs.etag, etag, sizeof etag);
 	snprintf(location, sizeof location, "/%s/%s", req->bucket, req->key);
 	struct s3xml_complete_result res = {
 		.location = location, .bucket = req->bucket, .key = req->key, .etag = etag,
 	};
+	if (k >= 0) {
+		res.checksum[k] = m->attrs.checksum_value;
+		if (gw_response_add_header(&req->response, "x-amz-checksum-type",
+					   m->attrs.checksum_type ? m->attrs.checksum_type
+								  : "COMPOSITE") != 0) {
+			obj_meta_free(m);
+			return S3_INTERNAL_ERROR;
+		}
+	}
 	char *body = NULL;
 	size_t len = 0;
 	rc = s3xml_encode_complete_upload(&res, &body, &len);

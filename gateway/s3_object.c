@@ -81,6 +81,8 @@ static enum s3_error put_finish(struct gw_request *req)
 	struct obj_cond cond;
 	if (e == S3_OK)
 		e = gw_write_conditions(req, &cond, if_match, sizeof if_match);
+	if (e == S3_OK)
+		e = gw_tagging_from_header(req, &ab.attrs.tagging);
 	if (e == S3_OK) {
 		gw_body_md5_hex(req, md5);
 		ab.attrs.etag = md5;
@@ -91,6 +93,7 @@ static enum s3_error put_finish(struct gw_request *req)
 		}
 		e = gw_obj_error(obj_put_finish(req->handler_state, &ab.attrs, &cond, NULL));
 	}
+	free((char *)ab.attrs.tagging);
 	gw_attrs_release(&ab);
 	if (e != S3_OK)
 		return e;
@@ -288,6 +291,12 @@ static enum s3_error copy_finish(struct gw_request *req)
 	bool replace = directive != NULL && strcasecmp(directive, "REPLACE") == 0;
 	if (directive != NULL && !replace && strcasecmp(directive, "COPY") != 0)
 		return S3_INVALID_ARGUMENT;
+	/* x-amz-tagging-directive: COPY (the default) keeps the source's tags;
+	 * REPLACE takes x-amz-tagging (none if absent). */
+	const char *tdir = gw_request_header(req, "x-amz-tagging-directive");
+	bool replace_tags = tdir != NULL && strcasecmp(tdir, "REPLACE") == 0;
+	if (tdir != NULL && !replace_tags && strcasecmp(tdir, "COPY") != 0)
+		return S3_INVALID_ARGUMENT;
 	bool self = strcmp(sb, req->bucket) == 0 && skl == req->key_len &&
 		    memcmp(sk, req->key, skl) == 0;
 	if (self && !replace) {
@@ -305,6 +314,13 @@ static enum s3_error copy_finish(struct gw_request *req)
 	memset(&ab, 0, sizeof ab);
 	if (e == S3_OK && replace)
 		e = gw_attrs_from_request(req, &ab);
+	else if (e == S3_OK && replace_tags)
+		ab.attrs = src->attrs; /* metadata COPY: the source's, new tags */
+	const char *tags = NULL;
+	if (e == S3_OK && replace_tags)
+		e = gw_tagging_from_header(req, &tags);
+	if (e == S3_OK && (replace || replace_tags))
+		ab.attrs.tagging = replace_tags ? tags : src->attrs.tagging;
 	char if_match[OBJ_ETAG_MAX];
 	struct obj_cond cond;
 	if (e == S3_OK)
@@ -312,8 +328,11 @@ static enum s3_error copy_finish(struct gw_request *req)
 	struct obj_meta *dst = NULL;
 	if (e == S3_OK)
 		e = gw_obj_error(obj_copy(app->obj, sb, sk, skl, req->bucket, req->key,
-					  req->key_len, replace ? &ab.attrs : NULL, &cond, &dst));
-	gw_attrs_release(&ab);
+					  req->key_len, replace || replace_tags ? &ab.attrs : NULL,
+					  &cond, &dst));
+	free((char *)tags);
+	if (replace)
+		gw_attrs_release(&ab);
 	obj_meta_free(src);
 	if (e != S3_OK)
 		return e;

@@ -1,7 +1,7 @@
 /*
  * s3_ops.h — the handlers of every implemented S3 operation, one family per
  * file (s3_bucket.c, s3_object.c, s3_list.c, s3_multipart.c,
- * s3_delete_objects.c), registered in handlers.c.
+ * s3_delete_objects.c, s3_tagging.c), registered in handlers.c.
  */
 #ifndef VS_GATEWAY_S3_OPS_H
 #define VS_GATEWAY_S3_OPS_H
@@ -36,6 +36,11 @@ extern const struct gw_handler gw_handler_complete_multipart_upload;
 extern const struct gw_handler gw_handler_abort_multipart_upload;
 extern const struct gw_handler gw_handler_list_parts;
 extern const struct gw_handler gw_handler_list_multipart_uploads;
+
+/* s3_tagging.c */
+extern const struct gw_handler gw_handler_get_object_tagging;
+extern const struct gw_handler gw_handler_put_object_tagging;
+extern const struct gw_handler gw_handler_delete_object_tagging;
 
 /* s3_delete_objects.c */
 extern const struct gw_handler gw_handler_delete_objects;

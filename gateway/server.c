@@ -11,8 +11,10 @@
  *   access_cb #n   body pieces: buffered or streamed to the handler.
  *   access_cb last the body is complete: finish, queue the response.
  *   completed_cb   the exchange is over: log one line, free everything.
- * An error at any step queues the S3 error response at once; MHD then
- * discards the rest of the body and closes the connection.
+ * An error before the body queues the S3 error response at once; MHD then
+ * discards the body and closes the connection.  An error in the body is
+ * answered when the body ends, unless too much of it is still to come
+ * (GW_ERROR_DRAIN_BYTES_MAX).
  */
 #include "gateway/server.h"
 
@@ -43,6 +45,15 @@
  * plus 2 KiB of user metadata, so this leaves room. */
 #define GW_CONNECTION_MEMORY_BYTES (128u * 1024)
 #define GW_QUERY_ARGS_MAX 64
+/*
+ * A body that fails verification part-way (a bad chunk signature, a framing
+ * error) is answered once the body has ended, if at most this many more
+ * bytes arrive: libmicrohttpd 0.9.75 drops a response queued while it is
+ * still receiving the body, so the client would see the connection close
+ * with no answer.  Past the bound we answer at once and close (the client
+ * may then see a reset): never read gigabytes only to refuse them.
+ */
+#define GW_ERROR_DRAIN_BYTES_MAX (8u * 1024 * 1024)
 
 struct gw_server {
 	struct MHD_Daemon *daemon;
@@ -448,11 +459,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (req->responded || req->pending_error != S3_OK)
+		if (req->responded)
 			return MHD_YES; /* an error is on its way; drop the rest */
+		if (req->pending_error != S3_OK) {
+			req->drained_bytes += n;
+			if (req->drained_bytes <= GW_ERROR_DRAIN_BYTES_MAX)
+				return MHD_YES;
+			return respond_error(req, req->pending_error);
+		}
 		req->body_bytes += n;
 		enum s3_error e = gw_body_feed(req, upload_data, n);
-		return e == S3_OK ? MHD_YES : respond_error(req, e);
+		if (e != S3_OK)
+			req->pending_error = e; /* answered when the body ends */
+		return MHD_YES;
 	}
 	if (req->responded)
 		return MHD_YES;

@@ -16,6 +16,7 @@ gateway_libgwserver_a_SOURCES = \
 	gateway/route.c gateway/route.h \
 	gateway/s3_bucket.c gateway/s3_delete_objects.c gateway/s3_list.c \
 	gateway/s3_multipart.c gateway/s3_object.c gateway/s3_ops.h \
+	gateway/s3_tagging.c \
 	gateway/s3_error.c gateway/s3_error.h \
 	gateway/server.c gateway/server.h
 gateway_libgwserver_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CRYPTO_CFLAGS)

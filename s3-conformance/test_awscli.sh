@@ -274,6 +274,53 @@ t_copy() {
 	vs_expect_eq "$G copy of the odd key has its body" "$etag" "$Q"
 }
 
+# ------------------------------------------------------------- tagging
+# Object tagging (aws s3 mv/cp of large objects call GetObjectTagging):
+# x-amz-tagging on PUT, Get/Put/DeleteObjectTagging, the tagging directive
+# of CopyObject, and S3's limits (InvalidTag).
+t_tagging() {
+	local b=$P-obj f=$W/obj many i
+	vs_expect_ok "$G put-object --tagging" aws_ s3api put-object --bucket "$b" --key tg \
+		--body "$f" --tagging 'b=two%20words&a=1'
+	q s3api get-object-tagging --bucket "$b" --key tg --query 'TagSet[].[Key,Value]'
+	vs_expect_eq "$G get-object-tagging returns the tags of the PUT" "$(printf 'a\t1\nb\ttwo words')" "$Q"
+	q s3api head-object --bucket "$b" --key tg --query '[ETag,LastModified]'
+	local before=$Q
+	vs_expect_ok "$G put-object-tagging" aws_ s3api put-object-tagging --bucket "$b" --key tg \
+		--tagging '{"TagSet":[{"Key":"k","Value":"v"},{"Key":"empty","Value":""}]}'
+	q s3api get-object-tagging --bucket "$b" --key tg --query 'TagSet[].[Key,Value]'
+	vs_expect_eq "$G put-object-tagging replaced the tag set" "$(printf 'empty\t\nk\tv')" "$Q"
+	q s3api head-object --bucket "$b" --key tg --query '[ETag,LastModified]'
+	vs_expect_eq "$G tagging changes neither ETag nor Last-Modified" "$before" "$Q"
+	vs_expect_ok "$G copy-object keeps the tags (COPY)" aws_ s3api copy-object --bucket "$b" \
+		--key tg-copy --copy-source "$b/tg"
+	q s3api get-object-tagging --bucket "$b" --key tg-copy --query 'TagSet[].Key'
+	vs_expect_eq "$G the copy has the source's tags" "$(printf 'empty\tk')" "$Q"
+	vs_expect_ok "$G copy-object --tagging-directive REPLACE" aws_ s3api copy-object --bucket "$b" \
+		--key tg-copy2 --copy-source "$b/tg" --tagging-directive REPLACE --tagging 'x=y'
+	q s3api get-object-tagging --bucket "$b" --key tg-copy2 --query 'TagSet[].[Key,Value]'
+	vs_expect_eq "$G REPLACE takes x-amz-tagging" "$(printf 'x\ty')" "$Q"
+	vs_expect_ok "$G delete-object-tagging" aws_ s3api delete-object-tagging --bucket "$b" --key tg
+	q s3api get-object-tagging --bucket "$b" --key tg --query 'length(TagSet)'
+	vs_expect_eq "$G no tags after delete-object-tagging" "0" "$Q"
+	many=
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do many="$many{Key=k$i,Value=v},"; done
+	vs_expect_fail_with "$G 11 tags: InvalidTag" "(InvalidTag)" \
+		aws_ s3api put-object-tagging --bucket "$b" --key tg --tagging "TagSet=[${many%,}]"
+	vs_expect_fail_with "$G a duplicate tag key: InvalidTag" "(InvalidTag)" \
+		aws_ s3api put-object-tagging --bucket "$b" --key tg --tagging 'TagSet=[{Key=a,Value=1},{Key=a,Value=2}]'
+	vs_expect_fail_with "$G a 129-character tag key: InvalidTag" "(InvalidTag)" \
+		aws_ s3api put-object --bucket "$b" --key tg-bad --body "$f" --tagging "$(head -c 129 /dev/zero | tr '\0' k)=v"
+	vs_expect_fail_with "$G a refused tag set stores no object" "(404)" \
+		aws_ s3api head-object --bucket "$b" --key tg-bad
+	vs_expect_fail_with "$G get-object-tagging of a missing key: NoSuchKey" "(NoSuchKey)" \
+		aws_ s3api get-object-tagging --bucket "$b" --key nope
+	vs_expect_fail_with "$G put-object-tagging on a missing bucket: NoSuchBucket" "(NoSuchBucket)" \
+		aws_ s3api put-object-tagging --bucket "$b-missing" --key tg --tagging 'TagSet=[{Key=a,Value=1}]'
+	vs_expect_fail_with "$G bucket tagging: NotImplemented" "(NotImplemented)" \
+		aws_ s3api get-bucket-tagging --bucket "$b"
+}
+
 # ------------------------------------------------------------- listing
 t_list() {
 	local b=$P-list d=$W/tree k tok all
@@ -445,6 +492,26 @@ t_multipart() {
 		--bucket "$MB" --key mpc --upload-id "$UPLOAD" --multipart-upload "file://$W/copy.json"
 	aws_ s3api get-object --bucket "$MB" --key mpc "$W/mpc.got" >/dev/null 2>&1
 	vs_expect_eq "$G upload-part-copy object body" "$(cat "$p1" "$p3" | md5sum)" "$(md5sum <"$W/mpc.got")"
+	# UploadPartCopy negatives, and a whole-object copy without a range.
+	mpu_create mpc2
+	q s3api upload-part-copy --bucket "$MB" --key mpc2 --upload-id "$UPLOAD" --part-number 1 \
+		--copy-source "$MB/mpc" --query CopyPartResult.ETag
+	vs_expect_eq "$G upload-part-copy without a range copies the whole object" \
+		"\"$(cat "$p1" "$p3" | md5sum | cut -d' ' -f1)\"" "$Q"
+	vs_expect_fail_with "$G upload-part-copy copy-source-if-match (other): PreconditionFailed" \
+		"(PreconditionFailed)" aws_ s3api upload-part-copy --bucket "$MB" --key mpc2 \
+		--upload-id "$UPLOAD" --part-number 2 --copy-source "$MB/mp" \
+		--copy-source-if-match '"00000000000000000000000000000000"'
+	vs_expect_fail_with "$G upload-part-copy malformed range: InvalidArgument" "(InvalidArgument)" \
+		aws_ s3api upload-part-copy --bucket "$MB" --key mpc2 --upload-id "$UPLOAD" --part-number 2 \
+		--copy-source "$MB/mp" --copy-source-range bytes=9-1
+	vs_expect_fail_with "$G upload-part-copy of a missing source: NoSuchKey" "(NoSuchKey)" \
+		aws_ s3api upload-part-copy --bucket "$MB" --key mpc2 --upload-id "$UPLOAD" --part-number 2 \
+		--copy-source "$MB/nope"
+	vs_expect_fail_with "$G upload-part-copy into an unknown upload: NoSuchUpload" "(NoSuchUpload)" \
+		aws_ s3api upload-part-copy --bucket "$MB" --key mpc2 --upload-id bogus-upload-id \
+		--part-number 2 --copy-source "$MB/mp"
+	aws_ s3api abort-multipart-upload --bucket "$MB" --key mpc2 --upload-id "$UPLOAD" >/dev/null 2>&1
 
 	# Every part but the last must be at least 5 MiB, checked at Complete.
 	mpu_create small
@@ -590,6 +657,7 @@ run_generation() {
 	t_checksums
 	[ -n "$quick" ] || t_delete_objects
 	[ -n "$quick" ] || t_copy
+	[ -n "$quick" ] || t_tagging
 	[ -n "$quick" ] || t_list
 	t_multipart
 	[ -n "$quick" ] || t_malformed_xml

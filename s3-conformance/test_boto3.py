@@ -263,6 +263,214 @@ def multipart_with_sha256_checksums_is_composite():
     assert S3.get_object(Bucket=b, Key="m")["Body"].read() == b"".join(parts)
 
 
+def _quiet_client():
+    """A client that adds no default checksum of its own (botocore >= 1.36
+    adds CRC32 to every upload unless told otherwise; older ones add none)."""
+    try:
+        cfg = Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                     retries={"max_attempts": 1, "mode": "standard"},
+                     request_checksum_calculation="when_required",
+                     response_checksum_validation="when_required")
+    except TypeError:
+        return S3
+    return boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
+                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+                        config=cfg)
+
+
+def _with_headers(c, ops, headers):
+    """Adds raw headers to the operations ops of client c.  Returns the
+    unregister function."""
+    def add(request, **_kw):
+        for k, v in headers.items():
+            request.headers[k] = v
+    events = ["before-sign.s3.%s" % op for op in ops]
+    for ev in events:
+        c.meta.events.register(ev, add)
+
+    def remove():
+        for ev in events:
+            c.meta.events.unregister(ev, add)
+    return remove
+
+
+@test
+def multipart_checksum_types():
+    """S3's two multipart checksum types ("Checking object integrity"):
+    FULL_OBJECT (CRC32 when asked, CRC64NVME always) is the CRC of the whole
+    object, no "-N"; COMPOSITE (the default for CRC32C) is the CRC of the
+    part CRCs plus "-N".  x-amz-checksum-type says which."""
+    c = _quiet_client()
+    b = bucket("mpucrc")
+    parts = [os.urandom(5 * MiB + 11), os.urandom(777)]
+    whole = b"".join(parts)
+    for algo, ctype, full in (("crc32", "FULL_OBJECT", True), ("crc32c", None, False),
+                              ("crc64nvme", None, True)):
+        hdrs = {"x-amz-checksum-algorithm": algo.upper()}
+        if ctype:
+            hdrs["x-amz-checksum-type"] = ctype
+        remove = _with_headers(c, ["CreateMultipartUpload"], hdrs)
+        try:
+            up = c.create_multipart_upload(Bucket=b, Key=algo)["UploadId"]
+        finally:
+            remove()
+        done = []
+        for n, p in enumerate(parts, 1):
+            remove = _with_headers(c, ["UploadPart"],
+                                   {"x-amz-checksum-" + algo: harness.checksum_b64(algo, p)})
+            try:
+                r = c.upload_part(Bucket=b, Key=algo, UploadId=up, PartNumber=n, Body=p)
+            finally:
+                remove()
+            done.append({"PartNumber": n, "ETag": r["ETag"]})
+        c.complete_multipart_upload(Bucket=b, Key=algo, UploadId=up,
+                                    MultipartUpload={"Parts": done})
+        remove = _with_headers(c, ["HeadObject"], {"x-amz-checksum-mode": "ENABLED"})
+        try:
+            h = c.head_object(Bucket=b, Key=algo)["ResponseMetadata"]["HTTPHeaders"]
+        finally:
+            remove()
+        if full:
+            want = harness.checksum_b64(algo, whole)
+        else:
+            raw = b"".join(base64.b64decode(harness.checksum_b64(algo, p)) for p in parts)
+            want = harness.checksum_b64(algo, raw) + "-2"
+        assert h.get("x-amz-checksum-" + algo) == want, (algo, h.get("x-amz-checksum-" + algo), want)
+        assert h.get("x-amz-checksum-type") == ("FULL_OBJECT" if full else "COMPOSITE"), (algo, h)
+    # SHA-256 cannot be FULL_OBJECT; CRC64NVME cannot be COMPOSITE.
+    for algo, ctype in (("SHA256", "FULL_OBJECT"), ("CRC64NVME", "COMPOSITE")):
+        remove = _with_headers(c, ["CreateMultipartUpload"],
+                               {"x-amz-checksum-algorithm": algo, "x-amz-checksum-type": ctype})
+        try:
+            expect_error("InvalidRequest", c.create_multipart_upload, Bucket=b, Key="bad")
+        finally:
+            remove()
+    # A part with another algorithm than the upload's: InvalidRequest.
+    up = S3.create_multipart_upload(Bucket=b, Key="mix", ChecksumAlgorithm="SHA1")["UploadId"]
+    remove = _with_headers(c, ["UploadPart"],
+                           {"x-amz-checksum-crc32": harness.checksum_b64("crc32", parts[1])})
+    try:
+        expect_error("InvalidRequest", c.upload_part, Bucket=b, Key="mix", UploadId=up,
+                     PartNumber=1, Body=parts[1])
+    finally:
+        remove()
+    # A part sent with no checksum gets one computed, so Complete can
+    # derive the object's; a wrong per-part checksum in Complete's body is
+    # InvalidPart, as S3 checks them.
+    r = c.upload_part(Bucket=b, Key="mix", UploadId=up, PartNumber=1, Body=parts[1])
+    assert r.get("ChecksumSHA1") == harness.checksum_b64("sha1", parts[1]), r
+    wrong = harness.checksum_b64("sha1", b"other")
+    expect_error("InvalidPart", S3.complete_multipart_upload, Bucket=b, Key="mix", UploadId=up,
+                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"],
+                                             "ChecksumSHA1": wrong}]})
+    S3.complete_multipart_upload(Bucket=b, Key="mix", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    h = S3.head_object(Bucket=b, Key="mix", ChecksumMode="ENABLED")
+    raw = hashlib.sha1(hashlib.sha1(parts[1]).digest()).digest()
+    assert h.get("ChecksumSHA1") == base64.b64encode(raw).decode() + "-1", h.get("ChecksumSHA1")
+
+
+@test
+def object_tagging():
+    """x-amz-tagging on PUT, Get/Put/DeleteObjectTagging, the copy's
+    tagging directive, S3's limits (InvalidTag)."""
+    b = bucket("tags")
+    S3.put_object(Bucket=b, Key="k", Body=b"x", Tagging="a=1&b=two%20words")
+    tags = S3.get_object_tagging(Bucket=b, Key="k")["TagSet"]
+    assert tags == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "two words"}], tags
+    r = S3.get_object(Bucket=b, Key="k")
+    assert r.get("TagCount") == 2, r.get("TagCount")
+    S3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "é k", "Value": "v&<>"}]})
+    tags = S3.get_object_tagging(Bucket=b, Key="k")["TagSet"]
+    assert tags == [{"Key": "é k", "Value": "v&<>"}], tags
+    S3.copy_object(Bucket=b, Key="c", CopySource={"Bucket": b, "Key": "k"})
+    assert S3.get_object_tagging(Bucket=b, Key="c")["TagSet"] == tags
+    S3.copy_object(Bucket=b, Key="c2", CopySource={"Bucket": b, "Key": "k"},
+                   TaggingDirective="REPLACE")
+    assert S3.get_object_tagging(Bucket=b, Key="c2")["TagSet"] == []
+    up = S3.create_multipart_upload(Bucket=b, Key="m", Tagging="mp=1")["UploadId"]
+    r = S3.upload_part(Bucket=b, Key="m", UploadId=up, PartNumber=1, Body=b"part")
+    S3.complete_multipart_upload(Bucket=b, Key="m", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    assert S3.get_object_tagging(Bucket=b, Key="m")["TagSet"] == [{"Key": "mp", "Value": "1"}]
+    S3.delete_object_tagging(Bucket=b, Key="k")
+    assert S3.get_object_tagging(Bucket=b, Key="k")["TagSet"] == []
+    expect_error("InvalidTag", S3.put_object_tagging, Bucket=b, Key="k",
+                 Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]})
+    expect_error("InvalidTag", S3.put_object_tagging, Bucket=b, Key="k",
+                 Tagging={"TagSet": [{"Key": "k", "Value": "v" * 257}]})
+    expect_error("InvalidTag", S3.put_object, Bucket=b, Key="bad", Body=b"x", Tagging="a=1&a=2")
+    expect_error("404", S3.head_object, Bucket=b, Key="bad")
+    expect_error("NoSuchKey", S3.get_object_tagging, Bucket=b, Key="missing")
+
+
+def _put_declaring_sha256(path, data, sha256_hex):
+    """A PUT signed (by the hand-written signer: botocore always recomputes
+    the hash) with x-amz-content-sha256 set to sha256_hex.  Returns (status,
+    body)."""
+    import datetime
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(ENDPOINT)
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"host": u.netloc, "x-amz-date": amz_date, "x-amz-content-sha256": sha256_hex}
+    sig, _key, scope = harness.sigv4_sign("PUT", path, "", headers, sha256_hex,
+                                          os.environ["AWS_SECRET_ACCESS_KEY"], amz_date)
+    headers["authorization"] = (
+        "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
+        % (os.environ["AWS_ACCESS_KEY_ID"], scope, ";".join(sorted(headers)), sig))
+    headers["content-length"] = str(len(data))
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        conn.send(data)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@test
+def more_error_codes():
+    """Negative cases of issue 3 not covered elsewhere, each with its exact
+    S3 code: a payload hash that does not match the body, metadata over
+    2 KiB, If-None-Match: * on an existing key (aws s3 cp --no-overwrite), a
+    presigned URL valid for more than 7 days, a missing upload, an
+    unimplemented operation.  None of the refused writes stores anything."""
+    b = bucket("errs2")
+    st, body = _put_declaring_sha256("/%s/ok" % b, b"data", hashlib.sha256(b"data").hexdigest())
+    assert st == 200, (st, body[:300])  # the same request with the right hash
+    st, body = _put_declaring_sha256("/%s/h" % b, b"data", hashlib.sha256(b"other").hexdigest())
+    assert st == 400 and _xml_code(body) == "XAmzContentSHA256Mismatch", (st, body[:300])
+    expect_error("404", S3.head_object, Bucket=b, Key="h")
+    expect_error("MetadataTooLarge", S3.put_object, Bucket=b, Key="m", Body=b"x",
+                 Metadata={"big": "v" * 2100})
+    expect_error("404", S3.head_object, Bucket=b, Key="m")
+    S3.put_object(Bucket=b, Key="once", Body=b"1")
+    remove = _with_headers(S3, ["PutObject"], {"If-None-Match": "*"})
+    try:
+        expect_error("PreconditionFailed", S3.put_object, Bucket=b, Key="once", Body=b"2")
+        S3.put_object(Bucket=b, Key="fresh", Body=b"3")  # an absent key is fine
+    finally:
+        remove()
+    assert S3.get_object(Bucket=b, Key="once")["Body"].read() == b"1"
+    assert S3.get_object(Bucket=b, Key="fresh")["Body"].read() == b"3"
+    long_url = S3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "once"},
+                                         ExpiresIn=7 * 24 * 3600 + 1)
+    try:
+        with urllib.request.urlopen(long_url, timeout=30) as resp:
+            raise AssertionError("an 8-day presigned URL was served: %d" % resp.status)
+    except urllib.error.HTTPError as e:
+        code = _xml_code(e.read())
+        assert e.code == 400 and code == "AuthorizationQueryParametersError", (e.code, code)
+    expect_error("NoSuchUpload", S3.list_parts, Bucket=b, Key="x", UploadId="0" * 32)
+    expect_error("NotImplemented", S3.get_bucket_policy, Bucket=b)
+
+
 @test
 def client_error_codes():
     b = bucket("errors")

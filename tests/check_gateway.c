@@ -1,6 +1,6 @@
 /*
  * check_gateway.c — runs the gateway's Check suites: SigV4, aws-chunked,
- * checksums.
+ * checksums, object tag sets.
  */
 #include "tests/test_gateway.h"
 #include "tests/testutil.h"
@@ -11,6 +11,7 @@ int main(void)
 	    test_gateway_sigv4_suite(),
 	    test_gateway_chunked_suite(),
 	    test_gateway_checksum_suite(),
+	    test_gateway_tagging_suite(),
 	};
 	return test_run_suites(suites,
 	                       (int)(sizeof(suites) / sizeof(suites[0])));

@@ -5,7 +5,7 @@ check_PROGRAMS += tests/check_gateway
 TESTS += tests/check_gateway
 tests_check_gateway_SOURCES = tests/check_gateway.c \
 	tests/test_gateway_sigv4.c tests/test_gateway_chunked.c \
-	tests/test_gateway_checksum.c tests/test_gateway.h
+	tests/test_gateway_checksum.c tests/test_gateway_tagging.c tests/test_gateway.h
 tests_check_gateway_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
 tests_check_gateway_LDADD = tests/libtestutil.a $(GATEWAY_AUTH_LIBS) $(CHECK_LIBS)
 

@@ -2,9 +2,11 @@
  * test_gateway_checksum.c — checksums: the CRC catalogue's check values
  * over "123456789", empty input, streaming in random pieces equals
  * one-shot, CRC combine (all three CRCs), base64 (RFC 4648 §10 vectors), the AWS
- * trailer example's CRC32C, and the checksum set's S3 errors.
+ * trailer example's CRC32C, the checksum set's S3 errors, and multipart
+ * checksums (composite and full-object).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -241,6 +243,69 @@ START_TEST(test_cksum_set_errors)
 }
 END_TEST
 
+/*
+ * A multipart object's checksum from its parts' (random sizes, seeded):
+ * FULL_OBJECT equals the CRC of the whole object for all three CRCs;
+ * COMPOSITE equals the digest of the concatenated part digests plus "-N",
+ * the value the S3 docs ("Checking object integrity") describe.
+ */
+START_TEST(test_cksum_multipart)
+{
+	struct test_rng rng;
+	test_rng_init(&rng, test_seed());
+	enum { PARTS = 4 };
+	static uint8_t data[PARTS * 3000];
+	uint64_t sizes[PARTS], total = 0;
+	for (int i = 0; i < PARTS; i++) {
+		sizes[i] = test_rng_below(&rng, 3000) + (i == 0); /* may be 0 but the first */
+		total += sizes[i];
+	}
+	test_rng_bytes(&rng, data, total);
+	static const enum gw_cksum_alg algs[] = {GW_CKSUM_CRC32, GW_CKSUM_CRC32C,
+	                                         GW_CKSUM_CRC64NVME, GW_CKSUM_SHA1,
+	                                         GW_CKSUM_SHA256};
+	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+		enum gw_cksum_alg alg = algs[a];
+		size_t dl = gw_cksum_alg_len(alg);
+		char b64[PARTS][GW_CKSUM_B64_MAX];
+		const char *vals[PARTS];
+		uint8_t raw[PARTS * GW_CKSUM_DIGEST_MAX], d[GW_CKSUM_DIGEST_MAX];
+		uint64_t off = 0;
+		for (int i = 0; i < PARTS; i++) {
+			ck_assert_int_eq(gw_cksum_oneshot(alg, data + off, sizes[i], raw + i * dl), 0);
+			gw_base64_encode(raw + i * dl, dl, b64[i]);
+			vals[i] = b64[i];
+			off += sizes[i];
+		}
+		char out[80], want[80];
+		bool crc = alg != GW_CKSUM_SHA1 && alg != GW_CKSUM_SHA256;
+		if (crc) {
+			ck_assert_int_eq(gw_cksum_multipart(alg, true, vals, sizes, PARTS, out,
+			                                    sizeof(out)), 0);
+			ck_assert_int_eq(gw_cksum_oneshot(alg, data, total, d), 0);
+			gw_base64_encode(d, dl, want);
+			ck_assert_msg(strcmp(out, want) == 0, "%s full: %s vs %s",
+			              gw_cksum_alg_name(alg), out, want);
+		} else {
+			ck_assert_int_eq(gw_cksum_multipart(alg, true, vals, sizes, 1, out,
+			                                    sizeof(out)), -EINVAL);
+		}
+		ck_assert_int_eq(gw_cksum_multipart(alg, false, vals, sizes, PARTS, out,
+		                                    sizeof(out)), 0);
+		ck_assert_int_eq(gw_cksum_oneshot(alg, raw, PARTS * dl, d), 0);
+		char b[GW_CKSUM_B64_MAX];
+		gw_base64_encode(d, dl, b);
+		snprintf(want, sizeof(want), "%s-%d", b, PARTS);
+		ck_assert_str_eq(out, want);
+		/* A stored value that is not a digest of alg. */
+		const char *bad[1] = {"AAAA"};
+		if (dl != 3)
+			ck_assert_int_eq(gw_cksum_multipart(alg, false, bad, sizes, 1, out,
+			                                    sizeof(out)), -EINVAL);
+	}
+}
+END_TEST
+
 START_TEST(test_cksum_names_and_composite)
 {
 	enum gw_cksum_alg a;
@@ -292,6 +357,7 @@ Suite *test_gateway_checksum_suite(void)
 	tcase_add_test(tc, test_cksum_aws_examples);
 	tcase_add_test(tc, test_cksum_set_errors);
 	tcase_add_test(tc, test_cksum_names_and_composite);
+	tcase_add_test(tc, test_cksum_multipart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,6 +83,47 @@ START_TEST(meta_round_trip)
 }
 END_TEST
 
+/* Version 2 carries the tag set and the checksum type; a record with
+ * neither is still written as version 1 (old records stay byte-identical),
+ * and every truncation of a version 2 record is rejected. */
+START_TEST(meta_version2_tags_and_checksum_type)
+{
+	struct obj_meta m;
+	struct obj_extent ext[3];
+	struct obj_pair pairs[2];
+	sample_meta(&m, ext, pairs);
+	void *v1 = NULL, *v2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	ck_assert_int_eq(obj_meta_encode(&m, &v1, &l1), 0);
+	ck_assert_uint_eq(((uint8_t *)v1)[0], 1);
+	m.attrs.tagging = "a=1&b=two%20words";
+	m.attrs.checksum_type = "FULL_OBJECT";
+	ck_assert_int_eq(obj_meta_encode(&m, &v2, &l2), 0);
+	ck_assert_uint_eq(((uint8_t *)v2)[0], 2);
+	struct obj_meta *d = NULL;
+	ck_assert_int_eq(obj_meta_decode(v2, l2, &d), 0);
+	ck_assert_str_eq(d->attrs.tagging, "a=1&b=two%20words");
+	ck_assert_str_eq(d->attrs.checksum_type, "FULL_OBJECT");
+	ck_assert_str_eq(d->attrs.checksum_value, "AAAAAA==-3");
+	ck_assert_str_eq(d->attrs.user[0].name, "mtime");
+	ck_assert_uint_eq(d->extent_count, 3);
+	obj_meta_free(d);
+	ck_assert_int_eq(obj_meta_decode(v1, l1, &d), 0);
+	ck_assert_ptr_null(d->attrs.tagging);
+	ck_assert_ptr_null(d->attrs.checksum_type);
+	obj_meta_free(d);
+	for (size_t n = 0; n < l2; n++)
+		ck_assert_int_eq(obj_meta_decode(v2, n, &d), OBJ_ECORRUPT);
+	/* Version 1 bytes relabelled 2 (two strings short) are rejected. */
+	((uint8_t *)v1)[0] = 2;
+	ck_assert_int_eq(obj_meta_decode(v1, l1, &d), OBJ_ECORRUPT);
+	((uint8_t *)v1)[0] = 3;
+	ck_assert_int_eq(obj_meta_decode(v1, l1, &d), OBJ_ECORRUPT);
+	free(v1);
+	free(v2);
+}
+END_TEST
+
 START_TEST(meta_truncations_rejected)
 {
 	struct obj_meta m;
@@ -198,6 +239,7 @@ Suite *suite_object_meta(void)
 	TCase *tc = tcase_create("codec");
 	tcase_add_test(tc, meta_round_trip);
 	tcase_add_test(tc, meta_truncations_rejected);
+	tcase_add_test(tc, meta_version2_tags_and_checksum_type);
 	tcase_add_test(tc, meta_corruption_never_crashes);
 	tcase_add_test(tc, meta_empty_strings_and_absent);
 	tcase_add_test(tc, key_successor);

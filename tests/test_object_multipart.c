@@ -47,6 +47,27 @@ static uint8_t *rand_bytes(size_t n, uint64_t seed)
 	return p;
 }
 
+struct ck_probe {
+	int rc;
+	char algo[16];
+	size_t n;
+	uint64_t sizes[4];
+};
+
+static int probe_checksum(void *arg, const struct obj_meta *upload,
+			  const struct obj_meta *const *parts, size_t n,
+			  char out[OBJ_CHECKSUM_VALUE_MAX])
+{
+	struct ck_probe *p = arg;
+	snprintf(p->algo, sizeof p->algo, "%s",
+		 upload->attrs.checksum_algo ? upload->attrs.checksum_algo : "");
+	p->n = n;
+	for (size_t i = 0; i < n && i < 4; i++)
+		p->sizes[i] = parts[i]->size;
+	snprintf(out, OBJ_CHECKSUM_VALUE_MAX, "AAAAAA==-%zu", n);
+	return p->rc;
+}
+
 START_TEST(multipart_complete)
 {
 	struct tenv e;
@@ -90,8 +111,21 @@ START_TEST(multipart_complete)
 	obj_stats_get(e.o, &before);
 	size_t chunks = test_backend_chunks(e.be);
 	e.clock.ns += 77;
+	/* A checksum function that fails aborts the completion: nothing is
+	 * committed and the upload stays. */
+	struct ck_probe probe = {.rc = OBJ_EINVALIDPART};
+	struct obj_checksum_fn ck = {probe_checksum, &probe};
 	ck_assert_int_eq(obj_upload_complete(e.o, "bkt", "big", 3, up, refs, 3,
-					     "AAAAAA==-3", NULL, &m), 0);
+					     &ck, NULL, &m), OBJ_EINVALIDPART);
+	ck_assert_int_eq(obj_head(e.o, "bkt", "big", 3, &m), OBJ_ENOKEY);
+	probe.rc = 0;
+	ck_assert_int_eq(obj_upload_complete(e.o, "bkt", "big", 3, up, refs, 3,
+					     &ck, NULL, &m), 0);
+	/* It saw the upload's record and the listed parts, in order. */
+	ck_assert_str_eq(probe.algo, "CRC32");
+	ck_assert_uint_eq(probe.n, 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(probe.sizes[i], sizes[i]);
 	obj_stats_get(e.o, &after);
 	ck_assert_uint_eq(after.chunks_written, before.chunks_written);
 	ck_assert_uint_eq(test_backend_chunks(e.be), chunks); /* nothing copied */

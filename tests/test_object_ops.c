@@ -329,6 +329,47 @@ START_TEST(bounded_memory)
 }
 END_TEST
 
+/* The tag set is replaced in place: ETag, Last-Modified and extents stay;
+ * it survives a restart, is copied by CopyObject (COPY), and a missing key
+ * or bucket is reported. */
+START_TEST(tagging_in_place)
+{
+	struct tenv e;
+	tenv_init(&e, "obj-tags", CHUNK);
+	ck_assert_int_eq(obj_bucket_create(e.o, "bkt", NULL), 0);
+	uint8_t *data = pattern(2 * CHUNK + 1, 4);
+	ck_assert_int_eq(tobj_put(e.o, "bkt", "k", data, 2 * CHUNK + 1, NULL), 0);
+	struct obj_meta *before = NULL, *m = NULL;
+	ck_assert_int_eq(obj_head(e.o, "bkt", "k", 1, &before), 0);
+	ck_assert_ptr_null(before->attrs.tagging);
+	size_t chunks = test_backend_chunks(e.be);
+	e.clock.ns += 1000000;
+	ck_assert_int_eq(obj_tagging_set(e.o, "bkt", "k", 1, "a=1&b=2", &m), 0);
+	ck_assert_str_eq(m->attrs.tagging, "a=1&b=2");
+	obj_meta_free(m);
+	tenv_reopen(&e);
+	ck_assert_int_eq(obj_head(e.o, "bkt", "k", 1, &m), 0);
+	ck_assert_str_eq(m->attrs.tagging, "a=1&b=2");
+	ck_assert_str_eq(m->attrs.etag, before->attrs.etag);
+	ck_assert(m->mtime_ns == before->mtime_ns);
+	ck_assert_mem_eq(m->extents[0].id, before->extents[0].id, 16);
+	ck_assert_uint_eq(test_backend_chunks(e.be), chunks);
+	obj_meta_free(m);
+	ck_assert_int_eq(obj_copy(e.o, "bkt", "k", 1, "bkt", "c", 1, NULL, NULL, &m), 0);
+	ck_assert_str_eq(m->attrs.tagging, "a=1&b=2");
+	obj_meta_free(m);
+	ck_assert_int_eq(obj_tagging_set(e.o, "bkt", "k", 1, "", NULL), 0);
+	ck_assert_int_eq(obj_head(e.o, "bkt", "k", 1, &m), 0);
+	ck_assert_ptr_null(m->attrs.tagging);
+	obj_meta_free(m);
+	ck_assert_int_eq(obj_tagging_set(e.o, "bkt", "nope", 4, "a=1", NULL), OBJ_ENOKEY);
+	ck_assert_int_eq(obj_tagging_set(e.o, "nobkt", "k", 1, "a=1", NULL), OBJ_ENOBUCKET);
+	obj_meta_free(before);
+	free(data);
+	tenv_fini(&e);
+}
+END_TEST
+
 START_TEST(copy_objects)
 {
 	struct tenv e;
@@ -464,6 +505,7 @@ Suite *suite_object_ops(void)
 	tcase_add_test(tc, if_none_match_race);
 	tcase_add_test(tc, bounded_memory);
 	tcase_add_test(tc, copy_objects);
+	tcase_add_test(tc, tagging_in_place);
 #ifdef TEST_OBJECT_ENGINE
 	tcase_add_test(tc, concurrent_puts_share_fsyncs);
 #endif

@@ -80,7 +80,17 @@ static void server_down(void)
  * Builds a SigV4-signed request (UNSIGNED-PAYLOAD) for method and target,
  * with extra header lines (each ending in CRLF) that are sent but not signed.
  */
+static char *signed_request_mode(const char *method, const char *target, const char *payload,
+				 const char *extra);
+
 static char *signed_request(const char *method, const char *target, const char *extra)
+{
+	return signed_request_mode(method, target, "UNSIGNED-PAYLOAD", extra);
+}
+
+/* A request signed with x-amz-content-sha256: payload (a payload mode). */
+static char *signed_request_mode(const char *method, const char *target, const char *payload,
+				 const char *extra)
 {
 	char host[64], date[32];
 	snprintf(host, sizeof host, "127.0.0.1:%u", port);
@@ -88,17 +98,17 @@ static char *signed_request(const char *method, const char *target, const char *
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-	struct sigv4_header hs[] = {{"host", host}, {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+	struct sigv4_header hs[] = {{"host", host}, {"x-amz-content-sha256", payload},
 				    {"x-amz-date", date}};
 	struct sigv4_request r = {method, target, hs, 3};
 	struct sigv4_signer signer = {TEST_AK, TEST_SK, "us-east-1", "s3", date};
 	char auth[1024];
-	ck_assert_int_eq(sigv4_sign_header(&signer, &r, "UNSIGNED-PAYLOAD", auth, sizeof auth,
-					   NULL), 0);
+	ck_assert_int_eq(sigv4_sign_header(&signer, &r, payload, auth, sizeof auth, NULL), 0);
 	char *out = NULL;
 	ck_assert_int_gt(asprintf(&out, "%s %s HTTP/1.1\r\nHost: %s\r\nx-amz-date: %s\r\n"
-				  "x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: %s\r\n"
-				  "%s\r\n", method, target, host, date, auth, extra ? extra : ""),
+				  "x-amz-content-sha256: %s\r\nAuthorization: %s\r\n"
+				  "%s\r\n", method, target, host, date, payload, auth,
+				  extra ? extra : ""),
 			 0);
 	return out;
 }
@@ -190,11 +200,56 @@ END_TEST
 START_TEST(http_expect_continue_refused_early)
 {
 	struct http_raw_response r;
-	char *req = signed_request("PUT", "/b/k?tagging",
+	char *req = signed_request("PUT", "/b/k?acl",
 				   "Content-Length: 1048576\r\nExpect: 100-continue\r\n");
 	exchange(req, 0, &r);
 	free(req);
 	ck_assert_int_eq(r.status, 501);
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/*
+ * A body that fails part-way (here aws-chunked framing that breaks in the
+ * first chunk header, with 100 KiB still to come) is answered with its S3
+ * error once the body is in — libmicrohttpd drops a response queued
+ * mid-body, and the client saw only a closed connection — and nothing is
+ * stored.
+ */
+START_TEST(http_body_error_answered_after_body)
+{
+	struct http_raw_response r;
+	char *req = signed_request("PUT", "/drain-bkt", "Content-Length: 0\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 200);
+	http_raw_response_free(&r);
+	enum { FILL = 100 * 1024 };
+	char extra[256];
+	snprintf(extra, sizeof extra,
+		 "Content-Encoding: aws-chunked\r\nX-Amz-Decoded-Content-Length: %d\r\n"
+		 "Content-Length: %d\r\nConnection: close\r\n", FILL, FILL + 4);
+	req = signed_request_mode("PUT", "/drain-bkt/k", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+				  extra);
+	size_t hl = strlen(req);
+	char *full = malloc(hl + FILL + 4);
+	memcpy(full, req, hl);
+	memcpy(full + hl, "zz\r\n", 4); /* not a hex chunk size */
+	memset(full + hl + 4, 'x', FILL);
+	int fd = http_raw_connect(port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(http_raw_send(fd, full, hl + FILL + 4), 0);
+	ck_assert_int_eq(http_raw_read(fd, 5000, 0, &r), 0);
+	close(fd);
+	free(full);
+	free(req);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>"));
+	http_raw_response_free(&r);
+	req = signed_request("HEAD", "/drain-bkt/k", "Connection: close\r\n");
+	exchange(req, 1, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 404);
 	http_raw_response_free(&r);
 }
 END_TEST
@@ -406,6 +461,7 @@ Suite *server_http_suite(void)
 	tcase_add_test(tc, http_anonymous_access_denied);
 	tcase_add_test(tc, http_bad_signature);
 	tcase_add_test(tc, http_list_buckets_empty);
+	tcase_add_test(tc, http_body_error_answered_after_body);
 	suite_add_tcase(s, tc);
 
 	TCase *lim = tcase_create("limits");

@@ -62,7 +62,14 @@ START_TEST(route_unknown_and_unimplemented)
 	ck_assert_int_eq(resolve("PUT", "b", "k", "x-id", NULL, false), S3_OP_PUT_OBJECT);
 	ck_assert_int_eq(resolve("GET", "b", "k", "x-amz-checksum-mode", NULL, false), S3_OP_GET_OBJECT);
 	ck_assert_int_eq(resolve("GET", "b", "k", "acl", NULL, false), S3_OP_NOT_IMPLEMENTED);
-	ck_assert_int_eq(resolve("PUT", "b", "k", "tagging", NULL, false), S3_OP_NOT_IMPLEMENTED);
+	ck_assert_int_eq(resolve("PUT", "b", NULL, "tagging", NULL, false), S3_OP_NOT_IMPLEMENTED);
+	ck_assert_int_eq(resolve("GET", "b", NULL, "tagging", NULL, false), S3_OP_NOT_IMPLEMENTED);
+	/* Object tagging is implemented, and wins over PutObject / GetObject. */
+	ck_assert_int_eq(resolve("PUT", "b", "k", "tagging", NULL, false), S3_OP_PUT_OBJECT_TAGGING);
+	ck_assert_int_eq(resolve("PUT", "b", "k", "tagging", NULL, true), S3_OP_PUT_OBJECT_TAGGING);
+	ck_assert_int_eq(resolve("GET", "b", "k", "tagging", NULL, false), S3_OP_GET_OBJECT_TAGGING);
+	ck_assert_int_eq(resolve("DELETE", "b", "k", "tagging", NULL, false),
+			 S3_OP_DELETE_OBJECT_TAGGING);
 	ck_assert_int_eq(resolve("GET", "b", NULL, "policy", NULL, false), S3_OP_NOT_IMPLEMENTED);
 	ck_assert_int_eq(resolve("PUT", "b", NULL, "versioning", NULL, false), S3_OP_NOT_IMPLEMENTED);
 	ck_assert_int_eq(resolve("POST", "b", NULL, NULL, NULL, false), S3_OP_NOT_IMPLEMENTED);

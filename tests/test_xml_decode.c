@@ -426,6 +426,55 @@ START_TEST(versioning)
 }
 END_TEST
 
+START_TEST(tagging)
+{
+	struct s3xml_tagging *t = NULL;
+	const char *doc = "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>"
+	                  "<Tag><Key> spaced key </Key><Value>a&amp;b</Value></Tag>"
+	                  "<Tag><Value></Value><Key>k2</Key></Tag>"
+	                  "</TagSet></Tagging>";
+	ck_assert_int_eq(s3xml_decode_tagging(doc, strlen(doc), 0, &t), 0);
+	ck_assert_uint_eq(t->tag_count, 2);
+	ck_assert_str_eq(t->tags[0].key, " spaced key ");
+	ck_assert_str_eq(t->tags[0].value, "a&b");
+	ck_assert_str_eq(t->tags[1].key, "k2");
+	ck_assert_str_eq(t->tags[1].value, "");
+	s3xml_tagging_free(t);
+	doc = "<Tagging><TagSet/></Tagging>";
+	ck_assert_int_eq(s3xml_decode_tagging(doc, strlen(doc), 0, &t), 0);
+	ck_assert_uint_eq(t->tag_count, 0);
+	s3xml_tagging_free(t);
+	static const char *const bad[] = {
+	    "<Tagging></Tagging>",
+	    "<Tagging><TagSet/><TagSet/></Tagging>",
+	    "<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>",
+	    "<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>",
+	    "<Tagging><TagSet><Tag><Key>k</Key><Key>k</Key><Value/></Tag></TagSet></Tagging>",
+	    "<Tags><TagSet/></Tags>",
+	    "<Tagging><TagSet>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = NULL;
+		ck_assert_msg(s3xml_decode_tagging(bad[i], strlen(bad[i]), 0, &t) ==
+		                  S3XML_ERR_MALFORMED,
+		              "%s", bad[i]);
+		ck_assert_ptr_null(t);
+	}
+	/* The encoder's output decodes to the same tags. */
+	const char *keys[] = {"k<1>", "k2"}, *vals[] = {"v&1", ""};
+	char *body = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(s3xml_encode_tagging(keys, vals, 2, &body, &len), 0);
+	ck_assert_int_eq(s3xml_decode_tagging(body, len, 0, &t), 0);
+	ck_assert_uint_eq(t->tag_count, 2);
+	ck_assert_str_eq(t->tags[0].key, "k<1>");
+	ck_assert_str_eq(t->tags[0].value, "v&1");
+	ck_assert_str_eq(t->tags[1].value, "");
+	s3xml_tagging_free(t);
+	free(body);
+}
+END_TEST
+
 START_TEST(doctype_rejected)
 {
 	const char *docs[] = {
@@ -792,6 +841,7 @@ Suite *test_xml_decode_suite(void)
 	tcase_add_test(tc, complete_invalid);
 	tcase_add_test(tc, create_bucket);
 	tcase_add_test(tc, versioning);
+	tcase_add_test(tc, tagging);
 	tcase_add_test(tc, doctype_rejected);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, size_and_count_limits);

@@ -1,6 +1,7 @@
 /*
  * decode.c — the request bodies S3 clients send: CreateBucketConfiguration,
- * Delete (DeleteObjects), CompleteMultipartUpload and VersioningConfiguration
+ * Delete (DeleteObjects), CompleteMultipartUpload, VersioningConfiguration
+ * and Tagging
  * (S3 API reference, "Request Syntax" of each).  The tree comes from
  * xp_parse (hardened); here every element is checked for presence, duplicates,
  * type and range, unknown elements are skipped as S3 skips them, and the
@@ -351,5 +352,82 @@ int s3xml_decode_versioning(const void *body, size_t len, size_t body_bytes_max,
 		return -ENOMEM;
 	*p = v;
 	*out = p;
+	return 0;
+}
+
+/* ---- Tagging ---- */
+
+void s3xml_tagging_free(struct s3xml_tagging *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->tag_count; i++) {
+		free(t->tags[i].key);
+		free(t->tags[i].value);
+	}
+	free(t->tags);
+	free(t);
+}
+
+static int tagging_tag(const xmlNode *n, struct s3xml_tag *t)
+{
+	int rc = xp_container_check(n);
+	for (const xmlNode *c = n->children; c != NULL && rc == 0; c = c->next) {
+		/* Verbatim: spaces are part of a tag. */
+		if (xp_is(c, "Key"))
+			rc = take_text(c, S3XML_TEXT_BYTES_MAX, false, &t->key);
+		else if (xp_is(c, "Value"))
+			rc = take_text(c, S3XML_TEXT_BYTES_MAX, false, &t->value);
+	}
+	if (rc == 0 && (t->key == NULL || t->value == NULL))
+		rc = S3XML_ERR_MALFORMED;
+	return rc;
+}
+
+static int tagging_walk(const xmlNode *root, struct s3xml_tagging *t)
+{
+	const xmlNode *set = NULL;
+	int rc = xp_container_check(root);
+	for (const xmlNode *n = root->children; n != NULL && rc == 0; n = n->next) {
+		if (xp_is(n, "TagSet")) {
+			if (set != NULL)
+				return S3XML_ERR_MALFORMED;
+			set = n;
+		}
+	}
+	if (rc != 0 || set == NULL)
+		return rc != 0 ? rc : S3XML_ERR_MALFORMED;
+	size_t tags = 0;
+	for (const xmlNode *n = set->children; n != NULL; n = n->next)
+		if (xp_is(n, "Tag") && ++tags > S3XML_TAGS_MAX)
+			return S3XML_ERR_TOO_MANY;
+	t->tags = calloc(tags ? tags : 1, sizeof(*t->tags));
+	if (t->tags == NULL)
+		return -ENOMEM;
+	rc = xp_container_check(set);
+	for (const xmlNode *n = set->children; n != NULL && rc == 0; n = n->next) {
+		if (xp_is(n, "Tag")) {
+			ASSERT(t->tag_count < tags);
+			rc = tagging_tag(n, &t->tags[t->tag_count++]);
+		}
+	}
+	return rc;
+}
+
+int s3xml_decode_tagging(const void *body, size_t len, size_t body_bytes_max,
+                         struct s3xml_tagging **out)
+{
+	xmlDocPtr doc;
+	int rc = xp_parse(body, len, body_bytes_max, "Tagging", &doc);
+	if (rc != 0)
+		return rc;
+	struct s3xml_tagging *t = calloc(1, sizeof(*t));
+	rc = t == NULL ? -ENOMEM : tagging_walk(xmlDocGetRootElement(doc), t);
+	xmlFreeDoc(doc);
+	if (rc != 0) {
+		s3xml_tagging_free(t);
+		return rc;
+	}
+	*out = t;
 	return 0;
 }

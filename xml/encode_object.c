@@ -1,7 +1,7 @@
 /*
  * encode_object.c — object operation responses: CopyObjectResult,
- * CopyPartResult and DeleteResult (S3 API reference: CopyObject,
- * UploadPartCopy, DeleteObjects).
+ * CopyPartResult, DeleteResult and Tagging (S3 API reference: CopyObject,
+ * UploadPartCopy, DeleteObjects, GetObjectTagging).
  */
 #include "engine/assert.h"
 #include "xml/s3xml.h"
@@ -61,5 +61,24 @@ int s3xml_encode_delete_result(const struct s3xml_deleted *deleted,
 		xw_close(&w, "Error");
 	}
 	xw_close(&w, "DeleteResult");
+	return xw_finish(&w, body, body_len);
+}
+
+int s3xml_encode_tagging(const char *const *keys, const char *const *values,
+                         size_t count, char **body, size_t *body_len)
+{
+	ASSERT(count == 0 || (keys != NULL && values != NULL));
+	struct xw w;
+	xw_init(&w, 256 + count * 128);
+	xw_open_root(&w, "Tagging", true);
+	xw_open(&w, "TagSet");
+	for (size_t i = 0; i < count; i++) {
+		xw_open(&w, "Tag");
+		xw_elem(&w, "Key", keys[i]);
+		xw_elem(&w, "Value", values[i]);
+		xw_close(&w, "Tag");
+	}
+	xw_close(&w, "TagSet");
+	xw_close(&w, "Tagging");
 	return xw_finish(&w, body, body_len);
 }

@@ -321,6 +321,10 @@ int s3xml_encode_delete_result(const struct s3xml_deleted *deleted,
                                size_t error_count, char **body,
                                size_t *body_len);
 
+/* Tagging (GetObjectTagging): the tags in the order given. */
+int s3xml_encode_tagging(const char *const *keys, const char *const *values,
+                         size_t count, char **body, size_t *body_len);
+
 /* ================= decoders (requests) =================
  * Each takes the body (any bytes, not NUL-terminated) and the most bytes the
  * caller allows (0: S3XML_BODY_BYTES_MAX).  On success *out is a heap struct
@@ -384,5 +388,23 @@ struct s3xml_versioning {
 int s3xml_decode_versioning(const void *body, size_t len, size_t body_bytes_max,
                             struct s3xml_versioning **out);
 void s3xml_versioning_free(struct s3xml_versioning *v);
+
+/* Tagging (PutObjectTagging): <Tagging><TagSet><Tag><Key/><Value/></Tag>
+ * ...</TagSet></Tagging>, tags in the order given.  A Tag without Key or
+ * Value, a duplicate element or a missing TagSet is MalformedXML; more than
+ * S3XML_TAGS_MAX tags is S3XML_ERR_TOO_MANY.  S3's own limits (10 tags,
+ * key and value lengths, unique keys: InvalidTag) are the gateway's. */
+#define S3XML_TAGS_MAX 1000u
+struct s3xml_tag {
+	char *key;
+	char *value;
+};
+struct s3xml_tagging {
+	size_t tag_count;
+	struct s3xml_tag *tags;
+};
+int s3xml_decode_tagging(const void *body, size_t len, size_t body_bytes_max,
+                         struct s3xml_tagging **out);
+void s3xml_tagging_free(struct s3xml_tagging *t);
 
 #endif /* VS_XML_S3XML_H */
