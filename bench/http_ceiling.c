@@ -33,7 +33,7 @@ struct body {
 };
 
 static struct body bodies[2];
-static char put_marker; /* con_cls of a PUT whose body is being read */
+static char seen_marker; /* con_cls: headers seen, body (if any) being read */
 
 static void body_make(struct body *b, uint64_t seed, size_t len)
 {
@@ -65,17 +65,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  void **con_cls)
 {
 	(void)cls, (void)version, (void)upload_data;
-	if (strcmp(method, "PUT") == 0) {
-		if (*con_cls == NULL) {
-			*con_cls = &put_marker;
-			return MHD_YES;
-		}
-		if (*upload_data_size > 0) {
-			*upload_data_size = 0; /* discarded: the sink */
-			return MHD_YES;
-		}
-		return answer(conn, MHD_HTTP_OK, NULL);
+	/*
+	 * Answer only once the request is complete (the second call at the
+	 * earliest), as veristore does: libmicrohttpd 0.9.75 closes the
+	 * connection after a response queued on the first call, even for a
+	 * GET, which would make every request pay a new connection.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = &seen_marker;
+		return MHD_YES;
 	}
+	if (*upload_data_size > 0) {
+		*upload_data_size = 0; /* a PUT body: discarded, the sink */
+		return MHD_YES;
+	}
+	if (strcmp(method, "PUT") == 0)
+		return answer(conn, MHD_HTTP_OK, NULL);
 	if (strcmp(method, "GET") == 0)
 		for (unsigned i = 0; i < 2; i++)
 			if (strcmp(url, bodies[i].path) == 0)

@@ -32,8 +32,8 @@ struct s3b_options s3b_opt = {
 	.list_bucket = "s3bench-list",
 	.seed = 1,
 	.region = "us-east-1",
-	.small_ops = 20000,
-	.large_ops = 8,
+	.small_ops = 8000,  /* per round, 5 rounds */
+	.large_ops = 3,     /* per round, 5 rounds */
 	.large_bytes = 64ull << 20,
 	.list_keys = 1000000,
 	.list_groups = 1000,
@@ -46,6 +46,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: s3bench --endpoint HOST:PORT --ceiling HOST:PORT --raw-dir DIR\n"
 		"               [--server-pid PID] [--quick] [--seed N] [--sha256]\n"
+		"               [--small-ops N] [--large-ops N] (per round)\n"
 		"               [--list-keys N] [--list-load-skip] [--big-bytes N]\n"
 		"               [--only small|large|list|big]...\n"
 		"credentials: VERISTORE_ACCESS_KEY and VERISTORE_SECRET_KEY\n");
@@ -70,6 +71,7 @@ static void parse_addr(const char *s, struct s3b_endpoint *ep)
 static void parse_args(int argc, char **argv)
 {
 	bool quick = false, keys_given = false;
+	unsigned ops_given = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--quick")) {
@@ -92,6 +94,10 @@ static void parse_args(int argc, char **argv)
 			s3b_opt.seed = strtoull(v, NULL, 0), i++;
 		} else if (!strcmp(a, "--list-keys")) {
 			s3b_opt.list_keys = strtoull(v, NULL, 0), keys_given = true, i++;
+		} else if (!strcmp(a, "--small-ops")) {
+			s3b_opt.small_ops = strtoull(v, NULL, 0), ops_given |= 1, i++;
+		} else if (!strcmp(a, "--large-ops")) {
+			s3b_opt.large_ops = strtoull(v, NULL, 0), ops_given |= 2, i++;
 		} else if (!strcmp(a, "--big-bytes")) {
 			s3b_opt.big_bytes = strtoull(v, NULL, 0), i++;
 		} else if (!strcmp(a, "--only")) {
@@ -107,8 +113,10 @@ static void parse_args(int argc, char **argv)
 		usage();
 	if (quick) {
 		s3b_opt.quick = true;
-		s3b_opt.small_ops = 4000;
-		s3b_opt.large_ops = 3;
+		if (!(ops_given & 1))
+			s3b_opt.small_ops = 2000; /* 3 rounds */
+		if (!(ops_given & 2))
+			s3b_opt.large_ops = 2;
 		if (!keys_given)
 			s3b_opt.list_keys = 100000;
 	}

@@ -64,6 +64,8 @@ struct s3b_conn;
 
 int s3b_conn_new(const struct s3b_endpoint *ep, struct s3b_conn **out);
 void s3b_conn_free(struct s3b_conn *c);
+/* TCP connections made so far (more than 1: the server closed one). */
+uint64_t s3b_conn_connects(const struct s3b_conn *c);
 /*
  * Sends rq and reads the whole response (Content-Length or chunked; no body
  * for HEAD).  Reconnects once when a kept-alive connection turns out to be
@@ -83,6 +85,7 @@ typedef int (*s3b_op_fn)(void *arg, struct s3b_conn *c, uint64_t i, uint64_t *by
 
 struct s3b_phase_stats {
 	uint64_t ops, bytes;
+	uint64_t reconnects; /* connects beyond one per connection */
 	double seconds;
 	double p50_ms, p90_ms, p99_ms, max_ms;
 };

@@ -55,6 +55,8 @@ int s3b_get_text(struct s3b_conn *c, const char *target, size_t cap, char **out)
 
 /* ---- cases ------------------------------------------------------------- */
 
+#define S3B_ROUNDS_MAX 8
+
 void s3b_case_small(void); /* 4 KiB PUT/GET/HEAD/DELETE, 16 connections */
 void s3b_case_large(void); /* 64 MiB PUT/GET, one connection */
 void s3b_case_list(void);  /* ListObjectsV2 in a bucket of list_keys keys */

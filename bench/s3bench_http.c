@@ -33,6 +33,7 @@ struct s3b_conn {
 	int fd;                        /* -1: not connected */
 	char *rbuf, *sbuf;
 	size_t rpos, rlen;
+	uint64_t connects; /* successful connects: 1 unless the server closed */
 };
 
 static int conn_connect(struct s3b_conn *c)
@@ -52,6 +53,7 @@ static int conn_connect(struct s3b_conn *c)
 		return rc;
 	}
 	c->rpos = c->rlen = 0;
+	c->connects++;
 	return 0;
 }
 
@@ -79,6 +81,11 @@ int s3b_conn_new(const struct s3b_endpoint *ep, struct s3b_conn **out)
 	}
 	*out = c;
 	return 0;
+}
+
+uint64_t s3b_conn_connects(const struct s3b_conn *c)
+{
+	return c->connects;
 }
 
 void s3b_conn_free(struct s3b_conn *c)

@@ -33,7 +33,7 @@ struct phase {
 	atomic_uint_fast64_t next;
 	atomic_int failed; /* first failure, 0 if none */
 	float *lat_ms;     /* one per op, indexed by op number */
-	atomic_uint_fast64_t bytes;
+	atomic_uint_fast64_t bytes, reconnects;
 };
 
 static void *phase_thread(void *arg)
@@ -63,6 +63,7 @@ static void *phase_thread(void *arg)
 		}
 	}
 	atomic_fetch_add(&p->bytes, bytes);
+	atomic_fetch_add(&p->reconnects, s3b_conn_connects(c) - 1);
 	s3b_conn_free(c);
 	return NULL;
 }
@@ -101,6 +102,7 @@ int s3b_phase_run(const struct s3b_endpoint *ep, unsigned conns, uint64_t ops,
 		qsort(p.lat_ms, ops, sizeof *p.lat_ms, cmp_float);
 		*out = (struct s3b_phase_stats){
 			.ops = ops, .bytes = atomic_load(&p.bytes), .seconds = dt,
+			.reconnects = atomic_load(&p.reconnects),
 			.p50_ms = pct(p.lat_ms, ops, 0.50), .p90_ms = pct(p.lat_ms, ops, 0.90),
 			.p99_ms = pct(p.lat_ms, ops, 0.99), .max_ms = p.lat_ms[ops - 1]};
 	}
@@ -142,9 +144,10 @@ void s3b_result(const char *name, const struct s3b_phase_stats *st, double value
 	r->target = target;
 	printf("  measured %-30s %12.2f %-6s", name, value, unit);
 	if (st != NULL)
-		printf("  (%" PRIu64 " ops, %.1f MB/s, p50 %.2f p99 %.2f max %.2f ms)", st->ops,
+		printf("  (%" PRIu64 " ops, %.1f MB/s, p50 %.2f p99 %.2f max %.2f ms, "
+		       "%" PRIu64 " reconnects)", st->ops,
 		       (double)st->bytes / (1 << 20) / st->seconds, st->p50_ms, st->p99_ms,
-		       st->max_ms);
+		       st->max_ms, st->reconnects);
 	printf("\n");
 	fflush(stdout);
 }
@@ -188,9 +191,10 @@ static void print_machine(const struct result *r)
 	if (r->base > 0)
 		printf(" base=%.2f ratio=%.3f", r->base, ratio);
 	if (r->has_stats)
-		printf(" mbps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f",
+		printf(" mbps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f"
+		       " reconnects=%" PRIu64,
 		       (double)r->st.bytes / (1 << 20) / r->st.seconds, r->st.p50_ms,
-		       r->st.p90_ms, r->st.p99_ms, r->st.max_ms);
+		       r->st.p90_ms, r->st.p99_ms, r->st.max_ms, r->st.reconnects);
 	if (r->judge == S3B_RATIO_MIN)
 		printf(" target=>=%.2f result=%s", r->target, v);
 	else if (r->judge == S3B_VALUE_MAX)
