@@ -195,14 +195,28 @@ int main(int argc, char **argv)
 	       "UNSIGNED-PAYLOAD");
 	s3b_bucket_create(s3b_opt.bucket);
 	raw_limits("start");
-	if (s3b_opt.only_mask & 1)
+	/*
+	 * The big object before the listing: the 5 GiB transfer's RSS is then
+	 * not mixed with the index of the listing's million keys; the RSS
+	 * after every case shows what each adds.
+	 */
+	s3b_server_rss("start");
+	if (s3b_opt.only_mask & 1) {
 		s3b_case_small();
-	if (s3b_opt.only_mask & 2)
+		s3b_server_rss("small");
+	}
+	if (s3b_opt.only_mask & 2) {
 		s3b_case_large();
-	if (s3b_opt.only_mask & 4)
-		s3b_case_list();
-	if (s3b_opt.only_mask & 8)
+		s3b_server_rss("large");
+	}
+	if (s3b_opt.only_mask & 8) {
 		s3b_case_big();
+		s3b_server_rss("big");
+	}
+	if (s3b_opt.only_mask & 4) {
+		s3b_case_list();
+		s3b_server_rss("list");
+	}
 	raw_limits("end");
 	s3b_results_print();
 	return 0;

@@ -42,6 +42,18 @@ static double proc_status_mb(pid_t pid, const char *field)
 	return mb;
 }
 
+void s3b_server_rss(const char *when)
+{
+	if (s3b_opt.server_pid <= 0)
+		return;
+	char name[64], note[120];
+	snprintf(name, sizeof name, "server_rss_after_%s", when);
+	snprintf(note, sizeof note, "VmHWM (peak so far) %.1f MB",
+		 proc_status_mb(s3b_opt.server_pid, "VmHWM"));
+	s3b_result(name, NULL, proc_status_mb(s3b_opt.server_pid, "VmRSS"), "MB", 0, S3B_INFO,
+		   0, note);
+}
+
 struct sampler {
 	pid_t pid;
 	atomic_bool stop;
@@ -112,10 +124,6 @@ void s3b_case_big(void)
 {
 	printf("big object: %" PRIu64 " bytes up and down, one connection%s\n",
 	       s3b_opt.big_bytes, s3b_opt.server_pid > 0 ? ", server RSS sampled" : "");
-	if (s3b_opt.server_pid > 0)
-		s3b_result("server_rss_before_big", NULL,
-			   proc_status_mb(s3b_opt.server_pid, "VmRSS"), "MB", 0, S3B_INFO, 0,
-			   NULL);
 	transfer(false);
 	transfer(true);
 	struct s3b_conn *c = NULL;
@@ -127,8 +135,4 @@ void s3b_case_big(void)
 	s3b_conn_free(c);
 	if (rc != 0)
 		s3b_die("DELETE big object", rc);
-	if (s3b_opt.server_pid > 0)
-		s3b_result("server_vmhwm_whole_run", NULL,
-			   proc_status_mb(s3b_opt.server_pid, "VmHWM"), "MB", 0, S3B_VALUE_MAX,
-			   RSS_TARGET_MB, "peak RSS over the server's life, all cases");
 }

@@ -61,5 +61,7 @@ void s3b_case_small(void); /* 4 KiB PUT/GET/HEAD/DELETE, 16 connections */
 void s3b_case_large(void); /* 64 MiB PUT/GET, one connection */
 void s3b_case_list(void);  /* ListObjectsV2 in a bucket of list_keys keys */
 void s3b_case_big(void);   /* a 5 GiB object up and down, server RSS */
+/* Records the server's VmRSS now (and VmHWM in the note), if its pid is known. */
+void s3b_server_rss(const char *when);
 
 #endif /* VS_BENCH_S3BENCH_CASES_H */
