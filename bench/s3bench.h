@@ -110,6 +110,11 @@ enum s3b_judge {
 void s3b_result(const char *name, const struct s3b_phase_stats *st, double value,
 		const char *unit, double base, enum s3b_judge judge, double target,
 		const char *note);
+/*
+ * Sets the judged ratio of the last result explicitly (a median of paired
+ * ratios), instead of value / base.
+ */
+void s3b_result_ratio(double ratio);
 /* The table, then one "BENCH name=..." line per result. */
 void s3b_results_print(void);
 

@@ -112,6 +112,8 @@ int s3b_phase_run(const struct s3b_endpoint *ep, unsigned conns, uint64_t ops,
 
 /* ---- results ----------------------------------------------------------- */
 
+
+
 #define RESULTS_MAX 64
 
 struct result {
@@ -119,11 +121,18 @@ struct result {
 	bool has_stats;
 	struct s3b_phase_stats st;
 	double value, base, target;
+	double ratio; /* judged ratio when > 0, else value / base */
 	enum s3b_judge judge;
 };
 
 static struct result results[RESULTS_MAX];
 static unsigned nresults;
+
+void s3b_result_ratio(double ratio)
+{
+	if (nresults > 0)
+		results[nresults - 1].ratio = ratio;
+}
 
 void s3b_result(const char *name, const struct s3b_phase_stats *st, double value,
 		const char *unit, double base, enum s3b_judge judge, double target,
@@ -154,7 +163,7 @@ void s3b_result(const char *name, const struct s3b_phase_stats *st, double value
 
 static const char *verdict(const struct result *r, double *ratio)
 {
-	*ratio = r->base > 0 ? r->value / r->base : 0;
+	*ratio = r->ratio > 0 ? r->ratio : r->base > 0 ? r->value / r->base : 0;
 	switch (r->judge) {
 	case S3B_RATIO_MIN: return *ratio >= r->target ? "PASS" : "MISS";
 	case S3B_VALUE_MAX: return r->value < r->target ? "PASS" : "MISS";

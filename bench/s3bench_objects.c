@@ -103,9 +103,9 @@ static unsigned median_index(const double *v, unsigned n)
 /*
  * A judged case as rounds of (limit, case) pairs a few seconds apart, so
  * that a drift of the shared disk or CPUs hits both sides of a pair: the
- * value and the base are the medians over the rounds, the latencies those
- * of the median round.  base_ceiling: the base is the ceiling's rate from
- * the same phase kind, else the raw limit given by raw().
+ * judged ratio is the median of the rounds' ratios; the value and base
+ * shown are the medians of each side, the latencies those of the median
+ * round.
  */
 struct pairs {
 	double value[S3B_ROUNDS_MAX], base[S3B_ROUNDS_MAX];
@@ -116,14 +116,19 @@ struct pairs {
 static void pairs_report(const struct pairs *p, const char *name, const char *unit,
 			 double target, const char *what)
 {
-	unsigned m = median_index(p->value, p->n);
+	double ratio[S3B_ROUNDS_MAX];
 	char note[120];
-	int o = snprintf(note, sizeof note, "%s; ratios by round:", what);
-	for (unsigned r = 0; r < p->n && o > 0 && (size_t)o < sizeof note; r++)
-		o += snprintf(note + o, sizeof note - (size_t)o, " %.2f",
-			      p->value[r] / p->base[r]);
+	int o = snprintf(note, sizeof note, "%s; ratio = median of rounds:", what);
+	for (unsigned r = 0; r < p->n; r++) {
+		ratio[r] = p->value[r] / p->base[r];
+		if (o > 0 && (size_t)o < sizeof note)
+			o += snprintf(note + o, sizeof note - (size_t)o, " %.2f", ratio[r]);
+	}
+	unsigned m = median_index(p->value, p->n);
 	s3b_result(name, &p->st[m], p->value[m], unit, p->base[median_index(p->base, p->n)],
 		   S3B_RATIO_MIN, target, note);
+	/* The pairs, not the two medians, are what was measured together. */
+	s3b_result_ratio(ratio[median_index(ratio, p->n)]);
 }
 
 static unsigned rounds(void)
