@@ -12,3 +12,4 @@ bench_s3bench_LDADD = gateway/libgateway.a $(CRYPTO_LIBS) $(ISAL_LIBS) -lpthread
 bench_http_ceiling_SOURCES = bench/http_ceiling.c bench/s3bench.h bench/s3bench_gen.c
 bench_http_ceiling_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
 bench_http_ceiling_LDADD = $(MHD_LIBS) -lpthread
+EXTRA_DIST += bench/s3bench-run.sh

@@ -106,15 +106,17 @@ static void transfer(bool get)
 	}
 	if (rc != 0)
 		s3b_die(get ? "GET big object" : "PUT big object", rc);
-	char name[64], note[120];
-	uint64_t gib = s3b_opt.big_bytes >> 30;
-	snprintf(name, sizeof name, "%s_%" PRIu64 "GiB_1c", get ? "get" : "put", gib);
+	char name[64], note[120], size[32];
+	if (s3b_opt.big_bytes % (1ull << 30) == 0)
+		snprintf(size, sizeof size, "%" PRIu64 "GiB", s3b_opt.big_bytes >> 30);
+	else
+		snprintf(size, sizeof size, "%" PRIu64 "MiB", s3b_opt.big_bytes >> 20);
+	snprintf(name, sizeof name, "%s_%s_1c", get ? "get" : "put", size);
 	s3b_result(name, &st, (double)st.bytes / (1 << 20) / st.seconds, "MB/s", 0, S3B_INFO,
 		   0, get ? "every byte verified" : "body from the generator");
 	if (!sampling)
 		return;
-	snprintf(name, sizeof name, "server_rss_max_%s_%" PRIu64 "GiB", get ? "get" : "put",
-		 gib);
+	snprintf(name, sizeof name, "server_rss_max_%s_%s", get ? "get" : "put", size);
 	snprintf(note, sizeof note, "max VmRSS of %u samples, every %d ms", s.samples,
 		 SAMPLE_MS);
 	s3b_result(name, NULL, s.max_mb, "MB", 0, S3B_VALUE_MAX, RSS_TARGET_MB, note);
