@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/raw_limits.h"
 #include "engine/kv.h"
 
 static bool quick;
@@ -139,61 +140,26 @@ static void path_of(char *buf, size_t len, const char *name)
 /* ---- raw limits -------------------------------------------------------- */
 
 /*
- * Single-thread fdatasync rate: 128-byte writes at increasing offsets of a
- * file whose blocks were all written (zeros) and synced first, so each
- * fdatasync flushes data only -- the best case any log can reach.
+ * The raw limits (bench/raw_limits.h, shared with s3bench): the
+ * single-thread fdatasync rate on a preallocated file, and sequential
+ * write bandwidth with a final fsync, both in base_dir.
  */
 static double raw_fdatasync(void)
 {
-	char p[4200];
-	path_of(p, sizeof p, "raw-fsync");
-	size_t fill = (size_t)(quick ? 4 : 16) << 20;
-	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	char *zero = calloc(1, 1 << 20);
-	if (fd < 0 || zero == NULL)
-		die("raw file", -errno);
-	for (size_t off = 0; off < fill; off += 1 << 20)
-		if (pwrite(fd, zero, 1 << 20, (off_t)off) != 1 << 20)
-			die("raw prefill", -errno);
-	if (fsync(fd) != 0)
-		die("raw prefill fsync", -errno);
-	free(zero);
-	char buf[128];
-	memset(buf, 'r', sizeof buf);
-	unsigned n = quick ? 500 : 2000;
-	double t0 = now();
-	for (unsigned i = 0; i < n; i++) {
-		if (pwrite(fd, buf, sizeof buf, (off_t)i * sizeof buf) != (ssize_t)sizeof buf ||
-		    fdatasync(fd) != 0)
-			die("raw fdatasync", -errno);
-	}
-	double rate = n / (now() - t0);
-	close(fd);
-	unlink(p);
+	double rate = 0;
+	int rc = raw_fdatasync_per_sec(base_dir, quick ? 500 : 2000,
+				       (size_t)(quick ? 4 : 16) << 20, &rate);
+	if (rc != 0)
+		die("raw fdatasync", rc);
 	return rate;
 }
 
-/* Sequential write bandwidth of a new file, 1 MiB writes, one final fsync. */
 static double raw_bandwidth(void)
 {
-	char p[4200];
-	path_of(p, sizeof p, "raw-seq");
-	size_t chunk = 1 << 20, total = (size_t)(quick ? 64 : 256) << 20;
-	char *buf = malloc(chunk);
-	memset(buf, 'w', chunk);
-	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		die("raw seq", -errno);
-	double t0 = now();
-	for (size_t off = 0; off < total; off += chunk)
-		if (pwrite(fd, buf, chunk, (off_t)off) != (ssize_t)chunk)
-			die("raw seq write", -errno);
-	if (fsync(fd) != 0)
-		die("raw seq fsync", -errno);
-	double mbs = (double)total / (1 << 20) / (now() - t0);
-	close(fd);
-	unlink(p);
-	free(buf);
+	double mbs = 0;
+	int rc = raw_seq_write_mb_per_sec(base_dir, (size_t)(quick ? 64 : 256) << 20, &mbs);
+	if (rc != 0)
+		die("raw sequential write", rc);
 	return mbs;
 }
 

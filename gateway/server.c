@@ -330,7 +330,15 @@ static enum MHD_Result respond(struct gw_request *req)
 		render_error(req, S3_INTERNAL_ERROR);
 	struct MHD_Response *resp;
 	if (r->reader != NULL) {
-		resp = MHD_create_response_from_callback(r->body_len, GW_STREAM_BLOCK_BYTES,
+		/*
+		 * libmicrohttpd 0.9.75 callocs the block with each response, so
+		 * a 256 KiB block costs a 256 KiB memset per GET or HEAD: a body
+		 * smaller than a block gets a block of its own size (bench/
+		 * s3bench: 4 KiB GETs 1.6-2x faster on 16 connections).
+		 */
+		size_t block = r->body_len < GW_STREAM_BLOCK_BYTES ? (size_t)r->body_len
+								   : GW_STREAM_BLOCK_BYTES;
+		resp = MHD_create_response_from_callback(r->body_len, block > 0 ? block : 1,
 							 mhd_reader, req, NULL);
 	} else {
 		resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
