@@ -108,7 +108,34 @@ START_TEST(test_large_values_reopen)
 		ck_assert_int_eq(kv_put(kv, k, strlen(k), v, sizes[i]), 0);
 		test_kv_put(kv, "small", k);
 	}
+	/*
+	 * One batch of many referenced values (more than a batch references;
+	 * the rest are copied): one pwritev of ~130 pieces.
+	 */
+	enum { MANY = 70 };
+	struct test_rng r;
+	test_rng_init(&r, test_seed() ^ 0x5ca);
+	static unsigned char many[MANY][20000];
+	size_t many_len[MANY];
+	struct kv_batch *b;
+	ck_assert_int_eq(kv_batch_new(&b), 0);
+	for (int i = 0; i < MANY; i++) {
+		many_len[i] = 1 + (size_t)test_rng_below(&r, sizeof many[0]);
+		test_rng_bytes(&r, many[i], many_len[i]);
+		snprintf(k, sizeof k, "many%02d", i);
+		ck_assert_int_eq(kv_batch_put_ref(b, k, strlen(k), many[i], many_len[i]), 0);
+	}
+	ck_assert_int_eq(kv_write(kv, b), 0);
+	kv_batch_free(b);
 	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MANY; i++) {
+			snprintf(k, sizeof k, "many%02d", i);
+			void *got;
+			size_t len;
+			ck_assert_int_eq(kv_get(kv, k, strlen(k), &got, &len), 0);
+			ck_assert(len == many_len[i] && memcmp(got, many[i], len) == 0);
+			free(got);
+		}
 		for (int i = 0; i < N; i++) {
 			snprintf(k, sizeof k, "big%d", i);
 			void *got;

@@ -727,11 +727,13 @@ static void large_round(uint64_t seed, bool no_pwritev, unsigned how)
 	if (no_pwritev)
 		io.pwritev = NULL;
 	x.o.io = &io;
-	x.o.segment_bytes = 8u << 20; /* no rotation: the next sync is ours */
+	x.o.segment_bytes = 16u << 20; /* no rotation: the next sync is ours */
 	x.m = kv_model_new();
 	fx_open(&x);
 	fx_fill(&x, 3, 100);
-	size_t n = KV_BATCH_REF_MIN + (size_t)(seed % 5) * 4099;
+	/* Some records above 1 MiB. */
+	size_t n = KV_BATCH_REF_MIN + (size_t)(seed % 5) * 4099 +
+		   (seed % 3 == 0 ? (1u << 20) : 0);
 	uint8_t *v = malloc(n);
 	ck_assert_ptr_nonnull(v);
 	large_fill(v, n, 1);
