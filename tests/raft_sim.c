@@ -93,13 +93,19 @@ static void pick_profile(struct sim *s)
 	p->crash_pm = crashes[sim_rand(s, 3)];
 	p->crash_in_ready_pm = ready_crashes[sim_rand(s, 3)];
 	p->tear_pct = 50;
-	p->skew = (unsigned)sim_rand(s, 4);
+	/*
+	 * Clock rates differ by up to 10% (more would make a node without
+	 * pre-vote, whose clock runs fast, win every election race and
+	 * disrupt forever: a known limit of Raft, not a bug); ticks jitter.
+	 */
+	p->skew = (unsigned)sim_rand(s, 2);
+	p->jitter = (unsigned)sim_rand(s, 5);
 	p->snap_every = snaps[sim_rand(s, 3)];
 	p->conf_pm = membership ? 20 : 0;
 	p->transfer_pm = sim_rand(s, 2) ? 5 : 0;
 	p->clients = 2 + (int)sim_rand(s, 4);
 	p->op_pm = 30 + (unsigned)sim_rand(s, 70);
-	p->fault_ticks = 200 + sim_rand(s, 200);
+	p->fault_ticks = 300 + sim_rand(s, 500);
 	p->live_ticks = 500;
 
 	struct raft_config *c = &s->base_cfg;
@@ -161,6 +167,9 @@ void sim_node_crash(struct sim *s, int k)
 	size_t tear = sim_rand(s, 100) < s->p.tear_pct ? 1 + sim_rand(s, 4) : 0;
 	sim_trace(s, "crash node %" PRIu64 " (keeps %zu of %zu writes)", n->id,
 		  keep, n->disk.nj);
+	if (keep < n->disk.nj && tear > 0 &&
+	    n->disk.journal[keep].kind == SIM_WOP_ENTS)
+		s->res->torn_crashes++;
 	sim_disk_crash(&n->disk, keep, tear);
 	raft_free(n->r);
 	n->r = NULL;
@@ -227,6 +236,7 @@ static void serve_reads(struct sim *s, struct sim_node *n)
 			int c = rd->client;
 			uint64_t key = s->hist[s->clients[c].hist].key;
 			*rd = n->reads[--n->n_reads];
+			s->res->reads++;
 			sim_client_done(s, c, true, n->sm.vals[key]);
 		} else {
 			i++;
@@ -265,6 +275,10 @@ static void apply_entry(struct sim *s, int k, const struct raft_entry *e)
 				e->data, e->len);
 	n->sm.applied = e->index;
 	sim_check_applied(s, k, e->index, e->term, n->sm.chain);
+	if (e->type == RAFT_ENTRY_CONF && e->index > s->conf_seen) {
+		s->conf_seen = e->index;
+		s->res->conf_changes++;
+	}
 	struct sim_op op;
 	bool is_op = e->type == RAFT_ENTRY_NORMAL &&
 		     sim_op_decode(&op, e->data, e->len) == 0;
@@ -288,6 +302,7 @@ static void restore_snapshot(struct sim *s, int k,
 		return; /* already reported by sim_disk_write_snap */
 	sim_trace(s, "node %" PRIu64 " restores snapshot %" PRIu64, n->id,
 		  snap->meta.index);
+	s->res->snap_installs++;
 	sim_check_applied(s, k, snap->meta.index, snap->meta.term,
 			  n->sm.chain);
 	/* Proposals the snapshot jumped over: their outcome is unknown here. */
@@ -396,7 +411,9 @@ static void step(struct sim *s)
 		struct sim_node *n = &s->nodes[k];
 		if (n->up && s->now >= n->next_tick) {
 			raft_tick(n->r);
-			n->next_tick = s->now + n->tick_period;
+			n->next_tick = s->now + n->tick_period +
+				       sim_rand(s, s->p.jitter + 1) -
+				       s->p.jitter / 2;
 			sim_check_event(s);
 		}
 	}
@@ -436,12 +453,12 @@ static void sim_init(struct sim *s, uint64_t seed, bool verbose,
 		const struct sim_profile *p = &s->p;
 		fprintf(stderr,
 			"profile: voters %d slots %d drop %u dup %u delay "
-			"%u-%u partition %u crash %u ready-crash %u skew %u "
+			"%u-%u partition %u crash %u ready-crash %u skew %u/%u "
 			"snap %u conf %u transfer %u clients %d op %u "
 			"prevote %d checkquorum %d\n",
 			p->voters, p->nodes, p->drop_pm, p->dup_pm,
 			p->delay_min, p->delay_max, p->partition_pm,
-			p->crash_pm, p->crash_in_ready_pm, p->skew,
+			p->crash_pm, p->crash_in_ready_pm, p->skew, p->jitter,
 			p->snap_every, p->conf_pm, p->transfer_pm, p->clients,
 			p->op_pm, s->base_cfg.pre_vote,
 			s->base_cfg.check_quorum);
@@ -509,6 +526,13 @@ static void dump_nodes(struct sim *s)
 			n->id, raft_role_name(st.role), st.hs.term, st.leader,
 			st.hs.commit, st.applied, st.last_index,
 			st.stable_index, st.conf.n_voters, st.conf.n_learners);
+		fprintf(stderr, "   voters");
+		for (uint32_t i = 0; i < st.conf.n_voters; i++)
+			fprintf(stderr, " %" PRIu64, st.conf.voters[i]);
+		fprintf(stderr, " learners");
+		for (uint32_t i = 0; i < st.conf.n_learners; i++)
+			fprintf(stderr, " %" PRIu64, st.conf.learners[i]);
+		fprintf(stderr, " vote %" PRIu64 "\n", st.hs.vote);
 		for (uint32_t i = 0; i < st.n_peers; i++)
 			fprintf(stderr,
 				"   peer %" PRIu64 " state %d match %" PRIu64

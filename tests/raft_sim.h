@@ -40,6 +40,7 @@ struct sim_result {
 	uint64_t steps;  /* simulated steps (10 per nominal tick) */
 	uint64_t events; /* events, each followed by an invariant check */
 	uint64_t ops, ops_unknown, committed, crashes, elections;
+	uint64_t reads, snap_installs, conf_changes, torn_crashes;
 	uint64_t lin_steps;
 };
 
@@ -224,7 +225,8 @@ struct sim_profile {
 	unsigned crash_pm;                 /* per tick, per mille */
 	unsigned crash_in_ready_pm;        /* per ready, per mille */
 	unsigned tear_pct;                 /* crash tears a write, percent */
-	unsigned skew;                     /* steps of tick period skew */
+	unsigned skew;   /* tick period differs by up to this many steps */
+	unsigned jitter; /* each tick early or late by up to jitter/2 steps */
 	unsigned snap_every;               /* entries between local snapshots */
 	unsigned conf_pm;                  /* membership change, per tick */
 	unsigned transfer_pm;              /* leader transfer, per tick */
@@ -269,6 +271,7 @@ struct sim {
 	struct sim_lmap_slot *lmap; /* (index, term) -> chain, open addressing */
 	size_t lmap_n, lmap_cap;
 	uint64_t read_ctx;
+	uint64_t conf_seen; /* highest conf-change index counted */
 	bool failed;
 	struct sim_result *res;
 };

@@ -12,3 +12,15 @@ tests_check_linearizability_SOURCES = tests/check_linearizability.c \
 tests_check_linearizability_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_linearizability_LDADD = tests/liblinearizability.a \
 	tests/libtestutil.a $(CHECK_LIBS)
+
+# The cluster simulator: `make check` runs VERISTORE_SIM_SEEDS (default 500)
+# seeds from the fixed base seed (VERISTORE_SEED replays another base);
+# `tests/raft-sim --seed S --verbose` replays one seed exactly.
+check_PROGRAMS += tests/raft-sim
+TESTS += tests/raft-sim
+tests_raft_sim_SOURCES = tests/raft_sim_main.c tests/raft_sim.c \
+	tests/raft_sim.h tests/raft_sim_disk.c tests/raft_sim_net.c \
+	tests/raft_sim_client.c tests/raft_sim_check.c tests/raft_sim_faults.c
+tests_raft_sim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_raft_sim_LDADD = tests/liblinearizability.a raft/libraft.a \
+	tests/libtestutil.a $(CHECK_LIBS)

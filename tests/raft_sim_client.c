@@ -215,6 +215,25 @@ static void client_forget(struct sim *s, int c)
 	}
 }
 
+/*
+ * A new proposal at index on n means n's log lost whatever it held there:
+ * earlier proposals at index or above left this log, yet another node may
+ * still hold and later commit them, so their outcome is unknown.
+ */
+static void drop_overwritten(struct sim *s, struct sim_node *n,
+			     uint64_t index)
+{
+	for (size_t k = 0; k < n->n_props;) {
+		if (n->props[k].index >= index) {
+			int c = n->props[k].client;
+			n->props[k] = n->props[--n->n_props];
+			sim_client_unknown(s, c);
+		} else {
+			k++;
+		}
+	}
+}
+
 static void client_send(struct sim *s, int c)
 {
 	struct sim_client *cl = &s->clients[c];
@@ -250,6 +269,7 @@ static void client_send(struct sim *s, int c)
 		uint64_t index = 0;
 		rc = raft_propose(n->r, buf, sizeof buf, &index);
 		if (rc == 0) {
+			drop_overwritten(s, n, index);
 			n->props[n->n_props++] = (struct sim_pending_prop){
 				.index = index, .client = c};
 			cl->accepted = true;

@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 		base = test_seed();
 	}
 	uint64_t failed = 0, ops = 0, unknown = 0, events = 0, crashes = 0;
-	uint64_t elections = 0;
+	uint64_t elections = 0, reads = 0, snaps = 0, confs = 0, torn = 0;
+	uint64_t lin_steps = 0;
 	for (uint64_t i = 0; i < seeds; i++) {
 		struct sim_result res;
 		uint64_t seed = base + i;
@@ -82,11 +83,22 @@ int main(int argc, char **argv)
 		events += res.events;
 		crashes += res.crashes;
 		elections += res.elections;
+		reads += res.reads;
+		snaps += res.snap_installs;
+		confs += res.conf_changes;
+		torn += res.torn_crashes;
+		lin_steps += res.lin_steps;
 	}
 	printf("raft-sim: %" PRIu64 " seeds from %" PRIu64 ": %" PRIu64
 	       " failed; %" PRIu64 " events checked, %" PRIu64
 	       " client ops (%" PRIu64 " unknown outcome), %" PRIu64
 	       " crashes, %" PRIu64 " leaders elected\n",
 	       seeds, base, failed, events, ops, unknown, crashes, elections);
+	printf("raft-sim: coverage: %" PRIu64 " linearizable reads served, %" PRIu64
+	       " snapshots installed from a leader, %" PRIu64
+	       " membership changes committed, %" PRIu64
+	       " crashes tearing an unsynced entry write, %" PRIu64
+	       " checker steps\n",
+	       reads, snaps, confs, torn, lin_steps);
 	return failed ? 1 : 0;
 }
