@@ -284,6 +284,8 @@ void raft_log_restore(struct raft_log *l, const struct raft_snapshot *s)
 void raft_log_stable_to(struct raft_log *l, size_t n)
 {
 	ASSERT(n <= l->n_unstable);
+	if (n == 0)
+		return;
 	free_entries(l->unstable, n);
 	memmove(l->unstable, l->unstable + n,
 		(l->n_unstable - n) * sizeof(*l->unstable));

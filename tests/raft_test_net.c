@@ -145,7 +145,9 @@ void tn_storage_set_snapshot(struct tn_storage *s,
 	    st_term(s, snap->meta.index, &t) == 0 && t == snap->meta.term)
 		drop = (size_t)(snap->meta.index - s->snap.meta.index);
 	free_ents(s->ents, drop);
-	memmove(s->ents, s->ents + drop, (s->n_ents - drop) * sizeof(*s->ents));
+	if (drop > 0)
+		memmove(s->ents, s->ents + drop,
+			(s->n_ents - drop) * sizeof(*s->ents));
 	s->n_ents -= drop;
 	free(s->snap.data);
 	s->snap = *snap;
