@@ -165,6 +165,7 @@ void raft_prs_reset(struct raft *r);
 /* raft.c (roles, elections, ticks) */
 void raft_become_follower(struct raft *r, uint64_t term, uint64_t lead);
 void raft_send(struct raft *r, struct raft_msg *m);
+void raft_send_owned(struct raft *r, struct raft_msg *m);
 bool raft_promotable(const struct raft *r);
 bool raft_committed_in_term(const struct raft *r);
 void raft_count_own_vote(struct raft *r);

@@ -61,8 +61,7 @@ static void copy_msg(struct raft_msg *dst, const struct raft_msg *src)
 	}
 }
 
-/* Queues a copy of m (from and term filled in if unset). */
-void raft_send(struct raft *r, struct raft_msg *m)
+static struct raft_msg *queue_slot(struct raft *r, struct raft_msg *m)
 {
 	m->from = r->id;
 	if (m->term == 0)
@@ -74,7 +73,26 @@ void raft_send(struct raft *r, struct raft_msg *m)
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->v = raft_xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
-	copy_msg(&l->v[l->n++], m);
+	return &l->v[l->n++];
+}
+
+/* Queues a copy of m (from and term filled in if unset). */
+void raft_send(struct raft *r, struct raft_msg *m)
+{
+	copy_msg(queue_slot(r, m), m);
+}
+
+/*
+ * Queues m itself: m->entries must be one block from raft_log_slice (the
+ * array followed by the data), which the queue now owns.  Saves copying
+ * large entries twice.
+ */
+void raft_send_owned(struct raft *r, struct raft_msg *m)
+{
+	ASSERT(m->snapshot.len == 0);
+	*queue_slot(r, m) = *m;
+	m->entries = NULL;
+	m->n_entries = 0;
 }
 
 static int append_local(struct raft *r, uint8_t type, const void *data,

@@ -74,8 +74,13 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 	uint64_t bytes = 0, sent_last = prev + m.n_entries;
 	for (size_t i = 0; i < m.n_entries; i++)
 		bytes += m.entries[i].len;
-	raft_send(r, &m);
-	free(blk);
+	ASSERT(blk == NULL || (void *)m.entries == blk);
+	if (m.n_entries > 0) {
+		raft_send_owned(r, &m); /* the block moves into the queue */
+	} else {
+		raft_send(r, &m);
+		free(blk);
+	}
 	if (pr->state == RAFT_PROGRESS_REPLICATE) {
 		if (sent_last > prev) {
 			pr->next = sent_last + 1; /* optimistic: pipelined */
