@@ -320,6 +320,26 @@ START_TEST(test_election_converges_by_ticks)
 }
 END_TEST
 
+/* §5.2: a node re-grants its vote to the same candidate in the same term
+ * (the first response may have been lost). */
+START_TEST(test_vote_regranted_to_same_candidate)
+{
+	struct tn_net *net = tn_new(3, 3, 0, false, false, seed());
+	struct raft *r3 = tn_raft(net, 3);
+	struct raft_msg v1 = tn_msg(RAFT_MSG_VOTE, 1, 3, 1);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(raft_step(r3, &v1), 0);
+		struct raft_ready rd;
+		raft_ready(r3, &rd);
+		ck_assert_uint_eq(rd.n_msgs_after_persist, 1);
+		ck_assert_uint_eq(rd.msgs_after_persist[0].reject, 0);
+		tn_node(net, 3)->st.hs = rd.hs;
+		raft_advance(r3, &rd);
+	}
+	tn_free(net);
+}
+END_TEST
+
 Suite *raft_election_suite(void)
 {
 	Suite *s = suite_create("raft_election");
@@ -329,6 +349,7 @@ Suite *raft_election_suite(void)
 	tcase_add_test(tc, test_election_timeout_randomized);
 	tcase_add_test(tc, test_split_vote);
 	tcase_add_test(tc, test_vote_once_per_term);
+	tcase_add_test(tc, test_vote_regranted_to_same_candidate);
 	tcase_add_test(tc, test_behind_log_cannot_win_vote);
 	tcase_add_test(tc, test_behind_log_cannot_win_prevote);
 	tcase_add_test(tc, test_prevote_partitioned_rejoin_no_disruption);

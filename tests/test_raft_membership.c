@@ -295,6 +295,42 @@ START_TEST(test_transfer_blocks_proposals_then_aborts)
 }
 END_TEST
 
+/* §7 + Figure 2: a node restarts from its durable snapshot: applied starts
+ * at the snapshot, the configuration comes from it, and it rejoins. */
+START_TEST(test_restart_from_snapshot)
+{
+	struct tn_net *net = tn_new(3, 3, 0, true, true, seed());
+	ck_assert_uint_eq(tn_elect(net, 1), 1);
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(tn_propose(net, 1, "r"), 0);
+	uint64_t snap = compact(net, 2);
+	tn_crash(net, 2);
+	tn_restart(net, 2);
+	struct raft_status st = tn_status(net, 2);
+	ck_assert_uint_eq(st.applied, snap);
+	ck_assert_uint_eq(st.first_index, snap + 1);
+	ck_assert_uint_eq(st.conf.n_voters, 3);
+	ck_assert_int_eq(tn_propose(net, 1, "after"), 0);
+	ck_assert_uint_eq(tn_status(net, 2).applied, snap + 1);
+	tn_free(net);
+}
+END_TEST
+
+/* Thesis §3.10: only a voter can be the target of a transfer. */
+START_TEST(test_transfer_to_learner_invalid)
+{
+	struct tn_net *net = tn_new(3, 2, 1, true, true, seed());
+	ck_assert_uint_eq(tn_elect(net, 1), 1);
+	ck_assert_int_eq(raft_transfer_leader(tn_raft(net, 1), 3),
+			 RAFT_ERR_INVALID);
+	ck_assert_int_eq(raft_transfer_leader(tn_raft(net, 1), 1),
+			 RAFT_ERR_INVALID);
+	ck_assert_int_eq(raft_transfer_leader(tn_raft(net, 2), 1),
+			 RAFT_ERR_NOT_LEADER);
+	tn_free(net);
+}
+END_TEST
+
 Suite *raft_membership_suite(void)
 {
 	Suite *s = suite_create("raft_membership");
@@ -302,6 +338,7 @@ Suite *raft_membership_suite(void)
 	tcase_add_test(tc, test_snapshot_send_and_restore);
 	tcase_add_test(tc, test_stale_snapshot_ignored);
 	tcase_add_test(tc, test_compact_checks);
+	tcase_add_test(tc, test_restart_from_snapshot);
 	suite_add_tcase(s, tc);
 	TCase *tm = tcase_create("membership");
 	tcase_add_test(tm, test_learner_replicates_without_voting);
@@ -316,6 +353,7 @@ Suite *raft_membership_suite(void)
 	tcase_add_test(tt, test_transfer_leader);
 	tcase_add_test(tt, test_transfer_to_lagging_target);
 	tcase_add_test(tt, test_transfer_blocks_proposals_then_aborts);
+	tcase_add_test(tt, test_transfer_to_learner_invalid);
 	suite_add_tcase(s, tt);
 	return s;
 }

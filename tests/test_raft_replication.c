@@ -507,6 +507,38 @@ START_TEST(test_restart_rejoins)
 }
 END_TEST
 
+/* etcd TestBcastHeartbeat: a heartbeat never tells a follower to commit
+ * past its match index (it may hold a conflicting suffix there). */
+START_TEST(test_heartbeat_commit_capped_by_match)
+{
+	struct tn_net *net = tn_new(3, 3, 0, false, false, seed());
+	ck_assert_uint_eq(tn_elect(net, 1), 1);
+	tn_isolate(net, 3);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(tn_propose(net, 1, "h"), 0);
+	tn_heal(net);
+	raft_tick(tn_raft(net, 1));
+	tn_process(net, 1);
+	int seen = 0;
+	for (size_t k = 0; k < net->q_n; k++) {
+		struct raft_msg m;
+		struct tn_queued *q = &net->q[(net->q_head + k) % TN_QUEUE_MAX];
+		ck_assert_int_eq(raft_msg_decode(q->buf, q->len, &m), 0);
+		if (m.type == RAFT_MSG_HEARTBEAT && m.to == 3) {
+			ck_assert_uint_eq(m.commit, 1);
+			seen = 1;
+		}
+		if (m.type == RAFT_MSG_HEARTBEAT && m.to == 2)
+			ck_assert_uint_eq(m.commit, 5);
+		raft_msg_decoded_free(&m);
+	}
+	ck_assert(seen);
+	tn_settle(net);
+	ck_assert_uint_eq(tn_status(net, 3).hs.commit, 5);
+	tn_free(net);
+}
+END_TEST
+
 Suite *raft_replication_suite(void)
 {
 	Suite *s = suite_create("raft_replication");
@@ -526,6 +558,7 @@ Suite *raft_replication_suite(void)
 	tcase_add_test(tc, test_probe_one_at_a_time);
 	tcase_add_test(tc, test_append_batch_bounded);
 	tcase_add_test(tc, test_restart_rejoins);
+	tcase_add_test(tc, test_heartbeat_commit_capped_by_match);
 	suite_add_tcase(s, tc);
 	return s;
 }
