@@ -248,6 +248,10 @@ void raft_ready(struct raft *r, struct raft_ready *rd)
 					&r->ready_block);
 		ASSERT(rc == 0); /* committed, durable entries are in storage */
 		r->ready_applied_to = r->log.applied + rd->n_committed;
+		/* Only committed entries that are durable here are applied. */
+		ASSERT(rd->n_committed > 0 &&
+		       rd->committed[0].index == r->log.applied + 1 &&
+		       r->ready_applied_to <= hi);
 	}
 }
 
@@ -271,8 +275,12 @@ void raft_advance(struct raft *r, struct raft_ready *rd)
 {
 	ASSERT(r->in_ready);
 	r->in_ready = false;
-	if (rd->has_hard_state)
+	if (rd->has_hard_state) {
+		/* Term and commit never move back in the durable record. */
+		ASSERT(rd->hs.term >= r->persisted_hs.term);
+		ASSERT(rd->hs.commit >= r->persisted_hs.commit);
 		r->persisted_hs = rd->hs;
+	}
 	if (rd->has_snapshot) {
 		ASSERT(r->log.has_snap);
 		free(r->log.snap.data);
@@ -290,6 +298,7 @@ void raft_advance(struct raft *r, struct raft_ready *rd)
 	r->log.applied = r->ready_applied_to > r->log.applied
 				 ? r->ready_applied_to
 				 : r->log.applied;
+	ASSERT(r->log.applied <= r->log.committed);
 	apply_conf_entries(r, rd);
 	free(r->ready_block);
 	r->ready_block = NULL;

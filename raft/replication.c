@@ -132,6 +132,9 @@ bool raft_maybe_commit(struct raft *r)
 	if (raft_log_term_at(&r->log, q, &t) != 0 || t != r->term)
 		return false;
 	bool first_in_term = !raft_committed_in_term(r);
+	/* The leader's own vote in the quorum is for durable entries only. */
+	ASSERT(raft_pr_find(r, r->id) == NULL ||
+	       raft_pr_find(r, r->id)->match <= raft_log_stable_index(&r->log));
 	raft_log_commit_to(&r->log, q);
 	if (first_in_term)
 		raft_reads_on_commit(r);
