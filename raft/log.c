@@ -192,9 +192,9 @@ int raft_log_slice(const struct raft_log *l, uint64_t lo, uint64_t hi,
 	}
 	/* One block: the array, then the data, so one free releases all. */
 	size_t total = got * sizeof(struct raft_entry) + (size_t)bytes;
-	uint8_t *b = raft_xmalloc(total ? total : 1);
-	struct raft_entry *arr = (struct raft_entry *)b;
-	uint8_t *p = b + got * sizeof(struct raft_entry);
+	void *b = raft_xmalloc(total ? total : 1); /* malloc: aligned */
+	struct raft_entry *arr = b;
+	uint8_t *p = (uint8_t *)b + got * sizeof(struct raft_entry);
 	for (size_t i = 0; i < got; i++) {
 		arr[i] = tmp[i];
 		arr[i].data = NULL;

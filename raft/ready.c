@@ -40,9 +40,9 @@ static void copy_msg(struct raft_msg *dst, const struct raft_msg *src)
 		for (size_t i = 0; i < src->n_entries; i++)
 			bytes += src->entries[i].len;
 		size_t arr = src->n_entries * sizeof(struct raft_entry);
-		uint8_t *b = raft_xmalloc(arr + bytes);
-		struct raft_entry *e = (struct raft_entry *)b;
-		uint8_t *p = b + arr;
+		void *b = raft_xmalloc(arr + bytes); /* malloc: aligned */
+		struct raft_entry *e = b;
+		uint8_t *p = (uint8_t *)b + arr;
 		for (size_t i = 0; i < src->n_entries; i++) {
 			e[i] = src->entries[i];
 			e[i].data = NULL;
