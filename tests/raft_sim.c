@@ -78,7 +78,7 @@ static void pick_profile(struct sim *s)
 	static const int sizes[] = {3, 3, 5, 5, 7};
 	static const unsigned drops[] = {0, 0, 10, 50, 150};
 	static const unsigned dups[] = {0, 10, 50};
-	static const unsigned parts[] = {0, 10, 30};
+	static const unsigned parts[] = {0, 10, 30, 60};
 	static const unsigned crashes[] = {0, 5, 15};
 	static const unsigned ready_crashes[] = {0, 3, 10};
 	static const unsigned snaps[] = {8, 30, 100};
@@ -89,7 +89,7 @@ static void pick_profile(struct sim *s)
 	p->dup_pm = dups[sim_rand(s, 3)];
 	p->delay_min = 1 + (unsigned)sim_rand(s, 5);
 	p->delay_max = p->delay_min + (unsigned)sim_rand(s, 30);
-	p->partition_pm = parts[sim_rand(s, 3)];
+	p->partition_pm = parts[sim_rand(s, 4)];
 	p->crash_pm = crashes[sim_rand(s, 3)];
 	p->crash_in_ready_pm = ready_crashes[sim_rand(s, 3)];
 	p->tear_pct = 50;
@@ -104,7 +104,13 @@ static void pick_profile(struct sim *s)
 	p->conf_pm = membership ? 20 : 0;
 	p->transfer_pm = sim_rand(s, 2) ? 5 : 0;
 	p->clients = 2 + (int)sim_rand(s, 4);
-	p->op_pm = 30 + (unsigned)sim_rand(s, 70);
+	p->op_pm = 30 + (unsigned)sim_rand(s, 150);
+	p->keys = 1 + (unsigned)sim_rand(s, SIM_KEYS);
+	if (p->keys == 1 && p->partition_pm > 0)
+		p->keys = 2; /* one hot key under partitions: search blows up */
+	static const uint64_t timeouts[] = {15, 30, 60, 120};
+	p->op_timeout_ticks = timeouts[sim_rand(s, 4)];
+	s->resolve_unknown = sim_rand(s, 2) != 0;
 	p->fault_ticks = 300 + sim_rand(s, 500);
 	p->live_ticks = 500;
 
@@ -113,7 +119,7 @@ static void pick_profile(struct sim *s)
 	c->election_tick = 10;
 	c->heartbeat_tick = 1;
 	c->pre_vote = sim_rand(s, 4) != 0;
-	c->check_quorum = sim_rand(s, 4) != 0;
+	c->check_quorum = sim_rand(s, 2) != 0;
 	c->max_msg_bytes = sim_rand(s, 2) ? 4096 : 200;
 	c->max_inflight_msgs = 1 + (uint32_t)sim_rand(s, 64);
 	c->max_inflight_bytes = sim_rand(s, 2) ? 0 : 8192;
@@ -274,6 +280,7 @@ static void apply_entry(struct sim *s, int k, const struct raft_entry *e)
 	n->sm.chain = sim_chain(n->sm.chain, e->term, e->index, e->type,
 				e->data, e->len);
 	n->sm.applied = e->index;
+	bool first_apply = e->index >= s->com.cap || s->com.chain[e->index] == 0;
 	sim_check_applied(s, k, e->index, e->term, n->sm.chain);
 	if (e->type == RAFT_ENTRY_CONF && e->index > s->conf_seen) {
 		s->conf_seen = e->index;
@@ -282,7 +289,10 @@ static void apply_entry(struct sim *s, int k, const struct raft_entry *e)
 	struct sim_op op;
 	bool is_op = e->type == RAFT_ENTRY_NORMAL &&
 		     sim_op_decode(&op, e->data, e->len) == 0;
+	bool first = first_apply;
 	bool ok = is_op ? sim_sm_apply_op(&n->sm, &op) : false;
+	if (is_op && first)
+		sim_op_first_applied(s, &op, ok);
 	int c = take_prop(n, e->index);
 	if (c < 0)
 		return;
@@ -454,13 +464,13 @@ static void sim_init(struct sim *s, uint64_t seed, bool verbose,
 		fprintf(stderr,
 			"profile: voters %d slots %d drop %u dup %u delay "
 			"%u-%u partition %u crash %u ready-crash %u skew %u/%u "
-			"snap %u conf %u transfer %u clients %d op %u "
+			"snap %u conf %u transfer %u clients %d op %u keys %u "
 			"prevote %d checkquorum %d\n",
 			p->voters, p->nodes, p->drop_pm, p->dup_pm,
 			p->delay_min, p->delay_max, p->partition_pm,
 			p->crash_pm, p->crash_in_ready_pm, p->skew, p->jitter,
 			p->snap_every, p->conf_pm, p->transfer_pm, p->clients,
-			p->op_pm, s->base_cfg.pre_vote,
+			p->op_pm, p->keys, s->base_cfg.pre_vote,
 			s->base_cfg.check_quorum);
 	}
 }
@@ -474,6 +484,8 @@ static void sim_destroy(struct sim *s)
 	sim_net_free(&s->net);
 	sim_check_free(s);
 	free(s->hist);
+	free(s->first_applied);
+	free(s->first_ok);
 }
 
 /*
@@ -550,7 +562,7 @@ static void dump_nodes(struct sim *s)
 static void check_history(struct sim *s)
 {
 	struct lin_report rep;
-	int rc = lin_check(s->hist, s->n_hist, 20000000, &rep);
+	int rc = lin_check(s->hist, s->n_hist, 200000000, &rep);
 	s->res->lin_steps = rep.steps;
 	if (rc == LIN_OK)
 		return;
@@ -587,8 +599,10 @@ int sim_run(uint64_t seed, bool verbose, struct sim_result *res)
 			dump_nodes(s);
 	}
 	sim_clients_finish(s);
-	if (!s->failed)
+	if (!s->failed) {
+		sim_clients_resolve(s);
 		check_history(s);
+	}
 	res->steps = s->now;
 	sim_destroy(s);
 	free(s);

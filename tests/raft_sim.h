@@ -166,6 +166,7 @@ struct sim_op {
 	uint32_t seq;
 	uint8_t key;
 	uint64_t value, expect;
+	uint64_t hist; /* index of the op in the history (for resolving) */
 };
 void sim_op_encode(const struct sim_op *op, uint8_t out[SIM_OP_BYTES]);
 int sim_op_decode(struct sim_op *op, const uint8_t *p, size_t len);
@@ -232,6 +233,8 @@ struct sim_profile {
 	unsigned transfer_pm;              /* leader transfer, per tick */
 	int clients;
 	unsigned op_pm;                    /* client op start, per step */
+	unsigned keys;                     /* keys in use, <= SIM_KEYS */
+	uint64_t op_timeout_ticks;         /* client gives up (about) */
 	uint64_t fault_ticks, live_ticks;
 };
 
@@ -260,6 +263,14 @@ struct sim {
 	struct sim_client clients[SIM_CLIENTS_MAX];
 	struct lin_op *hist;
 	size_t n_hist, cap_hist;
+	/*
+	 * Per history op: when its entry was first applied anywhere (0: not
+	 * yet) and the CAS outcome then.  With resolve_unknown, ops whose
+	 * client never heard back get their outcome from this omniscient view.
+	 */
+	uint64_t *first_applied;
+	bool *first_ok;
+	bool resolve_unknown;
 	bool faults_on;
 	uint64_t partition_until;
 	uint64_t next_id;
@@ -295,6 +306,10 @@ void sim_client_done(struct sim *s, int c, bool ok, uint64_t value);
 void sim_client_retry(struct sim *s, int c);
 void sim_client_unknown(struct sim *s, int c);
 void sim_clients_finish(struct sim *s);
+/* The entry carrying op was applied for the first time, with outcome ok. */
+void sim_op_first_applied(struct sim *s, const struct sim_op *op, bool ok);
+/* After convergence: settles unknown outcomes (if resolve_unknown). */
+void sim_clients_resolve(struct sim *s);
 bool sim_clients_idle(const struct sim *s);
 
 /* raft_sim.c */

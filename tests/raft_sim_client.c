@@ -61,7 +61,7 @@ void sim_op_encode(const struct sim_op *op, uint8_t out[SIM_OP_BYTES])
 	put_u64(out + 4, op->seq);
 	put_u64(out + 12, op->value);
 	put_u64(out + 20, op->expect);
-	put_u64(out + 28, 0);
+	put_u64(out + 28, op->hist);
 }
 
 int sim_op_decode(struct sim_op *op, const uint8_t *p, size_t len)
@@ -75,6 +75,7 @@ int sim_op_decode(struct sim_op *op, const uint8_t *p, size_t len)
 	op->seq = (uint32_t)get_u64(p + 4);
 	op->value = get_u64(p + 12);
 	op->expect = get_u64(p + 20);
+	op->hist = get_u64(p + 28);
 	return 0;
 }
 
@@ -108,12 +109,19 @@ static void client_start(struct sim *s, int c)
 	if (s->n_hist == s->cap_hist) {
 		s->cap_hist = s->cap_hist ? s->cap_hist * 2 : 256;
 		s->hist = realloc(s->hist, s->cap_hist * sizeof *s->hist);
-		ASSERT(s->hist != NULL);
+		s->first_applied = realloc(s->first_applied,
+					   s->cap_hist * sizeof *s->first_applied);
+		s->first_ok = realloc(s->first_ok,
+				      s->cap_hist * sizeof *s->first_ok);
+		ASSERT(s->hist != NULL && s->first_applied != NULL &&
+		       s->first_ok != NULL);
 	}
 	cl->hist = s->n_hist++;
+	s->first_applied[cl->hist] = 0;
+	s->first_ok[cl->hist] = false;
 	cl->seq++;
 	struct lin_op *op = cur_op(s, c);
-	uint64_t key = sim_rand(s, SIM_KEYS);
+	uint64_t key = sim_rand(s, s->p.keys);
 	*op = (struct lin_op){.kind = (enum lin_kind)sim_rand(s, 4),
 			      .client = (uint32_t)c,
 			      .key = key,
@@ -125,9 +133,12 @@ static void client_start(struct sim *s, int c)
 	cl->state = SIM_C_SEND;
 	cl->accepted = false;
 	cl->retry_at = s->now;
-	cl->deadline = s->now + (8 + sim_rand(s, 30)) * SIM_STEPS_PER_TICK *
-					s->base_cfg.election_tick / 2;
-	cl->target = (int)sim_rand(s, (uint64_t)s->p.nodes);
+	cl->deadline = s->now + (s->p.op_timeout_ticks / 2 +
+				 sim_rand(s, s->p.op_timeout_ticks)) *
+					SIM_STEPS_PER_TICK;
+	/* Mostly sticky, like a client holding a connection to one node. */
+	if (sim_rand(s, 4) == 0)
+		cl->target = (int)sim_rand(s, (uint64_t)s->p.nodes);
 	s->res->ops++;
 }
 
@@ -138,8 +149,17 @@ static void client_end(struct sim *s, int c, uint64_t ret)
 	struct lin_op *op = cur_op(s, c);
 	op->ret = ret;
 	/* A read that never answered stays: the checker ignores it. */
-	if (ret == LIN_TIME_INF && op->kind != LIN_GET)
+	if (ret == LIN_TIME_INF && op->kind != LIN_GET) {
 		s->res->ops_unknown++;
+		/*
+		 * Back off before the next op, as a client that lost its
+		 * connection would; it also bounds how many unknown writes
+		 * pile up concurrently, each of which the checker must
+		 * place anywhere after its call (exponential search).
+		 */
+		cl->retry_at = s->now + s->p.op_timeout_ticks *
+						SIM_STEPS_PER_TICK;
+	}
 	cl->state = SIM_C_IDLE;
 }
 
@@ -263,7 +283,8 @@ static void client_send(struct sim *s, int c)
 				    .seq = cl->seq,
 				    .key = (uint8_t)op->key,
 				    .value = op->value,
-				    .expect = op->expect};
+				    .expect = op->expect,
+				    .hist = cl->hist};
 		uint8_t buf[SIM_OP_BYTES];
 		sim_op_encode(&so, buf);
 		uint64_t index = 0;
@@ -295,7 +316,8 @@ void sim_clients_step(struct sim *s)
 		struct sim_client *cl = &s->clients[c];
 		switch (cl->state) {
 		case SIM_C_IDLE:
-			if (s->faults_on && sim_pm(s, s->p.op_pm))
+			if (s->faults_on && s->now >= cl->retry_at &&
+			    sim_pm(s, s->p.op_pm))
 				client_start(s, c);
 			break;
 		case SIM_C_SEND:
@@ -337,5 +359,44 @@ void sim_clients_finish(struct sim *s)
 			client_end(s, c, LIN_TIME_INF);
 		else
 			client_end_unsent(s, c);
+	}
+}
+
+void sim_op_first_applied(struct sim *s, const struct sim_op *op, bool ok)
+{
+	if (op->hist >= s->n_hist)
+		return;
+	struct lin_op *h = &s->hist[op->hist];
+	if (h->client != op->client || h->value != op->value ||
+	    s->first_applied[op->hist] != 0)
+		return;
+	s->first_applied[op->hist] = ++s->hist_clock;
+	s->first_ok[op->hist] = ok;
+}
+
+/*
+ * The cluster has converged: every entry that will ever commit has been
+ * applied.  A write whose client never heard back took effect iff its entry
+ * was applied, no later than its first application (it was committed by
+ * then); the CAS outcome is the one computed there.  One that never applied
+ * had no effect.  This only adds real-time constraints that hold in a
+ * correct system, so it can make the check stricter, never looser.
+ */
+void sim_clients_resolve(struct sim *s)
+{
+	if (!s->resolve_unknown)
+		return;
+	for (size_t i = 0; i < s->n_hist; i++) {
+		struct lin_op *op = &s->hist[i];
+		if (op->ret != LIN_TIME_INF || op->kind == LIN_GET)
+			continue;
+		if (s->first_applied[i] == 0) {
+			op->kind = LIN_GET; /* ignored: never took effect */
+			op->value = LIN_ABSENT;
+			continue;
+		}
+		ASSERT(s->first_applied[i] > op->call);
+		op->ret = s->first_applied[i];
+		op->ok = s->first_ok[i];
 	}
 }

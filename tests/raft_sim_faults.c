@@ -55,7 +55,10 @@ static void partition(struct sim *s)
 {
 	int nn = s->p.nodes, leader = sim_leader(s);
 	unsigned mask = 0;
-	int kind = (int)sim_rand(s, 6);
+	/* Isolating the leader is the interesting case: make it likelier. */
+	int kind = (int)sim_rand(s, 8);
+	if (kind >= 6)
+		kind = 2;
 	switch (kind) {
 	case 0: /* a random group against the rest */
 		mask = (unsigned)sim_rand(s, 1u << nn);
@@ -93,7 +96,7 @@ static void partition(struct sim *s)
 				s->net.cut[b][leader] = b != leader;
 		break;
 	}
-	s->partition_until = s->now + (3 + sim_rand(s, 60)) * SIM_STEPS_PER_TICK;
+	s->partition_until = s->now + (3 + sim_rand(s, 120)) * SIM_STEPS_PER_TICK;
 	sim_trace(s, "partition kind %d (mask %x)", kind, mask);
 }
 
