@@ -10,7 +10,7 @@ int main(void)
 	Suite *suites[] = {
 		raft_election_suite(),   raft_replication_suite(),
 		raft_read_suite(),       raft_membership_suite(),
-		raft_codec_suite(),
+		raft_codec_suite(),      raft_robust_suite(),
 	};
 	return test_run_suites(suites, (int)(sizeof(suites) / sizeof(suites[0])));
 }

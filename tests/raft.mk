@@ -10,7 +10,8 @@ tests_check_raft_SOURCES = \
 	tests/test_raft_replication.c \
 	tests/test_raft_read.c \
 	tests/test_raft_membership.c \
-	tests/test_raft_codec.c
+	tests/test_raft_codec.c \
+	tests/test_raft_robust.c
 tests_check_raft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_raft_LDADD = tests/libtestutil.a raft/libraft.a $(CHECK_LIBS)
 

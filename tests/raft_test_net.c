@@ -253,7 +253,10 @@ void tn_free(struct tn_net *net)
 
 static void enqueue(struct tn_net *net, const struct raft_msg *m)
 {
-	ck_assert(m->to >= 1 && m->to <= (uint64_t)net->n);
+	if (m->to < 1 || m->to > (uint64_t)net->n) {
+		net->unroutable++; /* no such node: the network drops it */
+		return;
+	}
 	if (net->cut[m->from][m->to] || (net->drop_types >> m->type) & 1)
 		return;
 	ck_assert_uint_lt(net->q_n, TN_QUEUE_MAX);

@@ -65,6 +65,7 @@ struct tn_net {
 	size_t q_head, q_n;
 	uint64_t delivered;
 	uint64_t append_rejects; /* APPEND_RESP with reject delivered */
+	uint64_t unroutable;     /* messages to ids outside the net */
 };
 
 /*
@@ -120,5 +121,6 @@ Suite *raft_replication_suite(void);
 Suite *raft_read_suite(void);
 Suite *raft_membership_suite(void);
 Suite *raft_codec_suite(void);
+Suite *raft_robust_suite(void);
 
 #endif /* VS_TESTS_RAFT_TEST_NET_H */
