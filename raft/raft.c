@@ -250,21 +250,33 @@ static int poll(struct raft *r, uint64_t id, bool granted)
  */
 static bool has_unapplied_conf(const struct raft *r)
 {
-	uint64_t lo = r->log.applied + 1, hi = r->log.committed + 1;
-	while (lo < hi) {
-		struct raft_entry *e;
-		size_t n;
-		void *blk;
-		if (raft_log_slice(&r->log, lo, hi, UINT64_MAX, &e, &n, &blk))
-			return true; /* cannot tell: be safe */
-		bool found = false;
-		for (size_t i = 0; i < n; i++)
-			found |= e[i].type == RAFT_ENTRY_CONF;
-		free(blk);
-		if (found)
+	const struct raft_log *l = &r->log;
+	uint64_t lo = l->applied + 1, hi = l->committed + 1;
+	if (lo >= hi)
+		return false;
+	if (lo < raft_log_first_index(l))
+		return true; /* compacted: cannot tell, be safe */
+	/*
+	 * Stable part: look at types only, in chunks, without copying data
+	 * (storage data pointers are borrowed, raft.h); copying every entry
+	 * made each election timeout cost O(unapplied bytes).
+	 */
+	uint64_t shi = hi < l->offset ? hi : l->offset;
+	while (lo < shi) {
+		struct raft_entry chunk[64];
+		uint64_t end = shi - lo > 64 ? lo + 64 : shi;
+		size_t n = 0;
+		if (l->st.entries(l->st.ctx, lo, end, UINT64_MAX, chunk, &n) ||
+		    n == 0 || n > end - lo)
 			return true;
+		for (size_t i = 0; i < n; i++)
+			if (chunk[i].type == RAFT_ENTRY_CONF)
+				return true;
 		lo += n;
 	}
+	for (; lo < hi; lo++)
+		if (l->unstable[lo - l->offset].type == RAFT_ENTRY_CONF)
+			return true;
 	return false;
 }
 

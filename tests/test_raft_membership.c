@@ -331,6 +331,38 @@ START_TEST(test_transfer_to_learner_invalid)
 }
 END_TEST
 
+/* Safety argument (3) in raft/confchange.c (etcd hasUnappliedConfChanges):
+ * a node with a committed but unapplied conf change does not campaign. */
+START_TEST(test_no_campaign_with_unapplied_conf)
+{
+	struct tn_net *net = tn_new(4, 3, 0, false, false, seed());
+	uint8_t cc[RAFT_CONF_CHANGE_BYTES];
+	struct raft_conf_change c = {.type = RAFT_CC_ADD_LEARNER, .node = 4};
+	raft_conf_change_encode(&c, cc);
+	struct raft_entry e[2] = {
+		{.term = 1, .index = 1},
+		{.term = 1, .index = 2, .type = RAFT_ENTRY_CONF,
+		 .len = sizeof(cc), .data = cc}};
+	struct raft_msg a = tn_msg(RAFT_MSG_APPEND, 1, 2, 1);
+	a.entries = e;
+	a.n_entries = 2;
+	a.commit = 2;
+	ck_assert_int_eq(raft_step(tn_raft(net, 2), &a), 0);
+	tn_process(net, 2); /* durable, committed, not yet applied */
+	ck_assert_uint_eq(tn_status(net, 2).applied, 0);
+	raft_campaign(tn_raft(net, 2));
+	ck_assert_uint_eq(tn_status(net, 2).role, RAFT_FOLLOWER);
+	tn_process(net, 2); /* applies both entries */
+	ck_assert_uint_eq(tn_status(net, 2).applied, 2);
+	ck_assert_uint_eq(tn_status(net, 2).conf.n_learners, 1);
+	raft_campaign(tn_raft(net, 2));
+	ck_assert_uint_eq(tn_status(net, 2).role, RAFT_CANDIDATE);
+	tn_drop_queue(net);
+	tn_process(net, 2);
+	tn_free(net);
+}
+END_TEST
+
 Suite *raft_membership_suite(void)
 {
 	Suite *s = suite_create("raft_membership");
@@ -348,6 +380,7 @@ Suite *raft_membership_suite(void)
 	tcase_add_test(tm, test_conf_change_invalid);
 	tcase_add_test(tm, test_remove_follower);
 	tcase_add_test(tm, test_leader_removes_itself);
+	tcase_add_test(tm, test_no_campaign_with_unapplied_conf);
 	suite_add_tcase(s, tm);
 	TCase *tt = tcase_create("transfer");
 	tcase_add_test(tt, test_transfer_leader);
