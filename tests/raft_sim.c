@@ -19,6 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static enum sim_mutant mutant;
+
+void sim_set_mutant(enum sim_mutant m)
+{
+	mutant = m;
+}
+
 uint64_t sim_rand(struct sim *s, uint64_t n)
 {
 	return test_rng_below(&s->rng, n);
@@ -238,7 +245,8 @@ static void serve_reads(struct sim *s, struct sim_node *n)
 {
 	for (size_t i = 0; i < n->n_reads;) {
 		struct sim_pending_read *rd = &n->reads[i];
-		if (rd->has_index && n->sm.applied >= rd->index) {
+		if ((rd->has_index && n->sm.applied >= rd->index) ||
+		    mutant == SIM_MUTANT_STALE_READ) {
 			int c = rd->client;
 			uint64_t key = s->hist[s->clients[c].hist].key;
 			*rd = n->reads[--n->n_reads];
@@ -364,6 +372,11 @@ static void node_ready(struct sim *s, int k)
 	raft_ready(n->r, &rd);
 	for (size_t i = 0; i < rd.n_msgs; i++)
 		net_send(s, &rd.msgs[i]);
+	if (mutant == SIM_MUTANT_EARLY_ACK) {
+		for (size_t i = 0; i < rd.n_msgs_after_persist; i++)
+			net_send(s, &rd.msgs_after_persist[i]);
+		rd.n_msgs_after_persist = 0;
+	}
 	if (rd.has_snapshot)
 		sim_disk_write_snap(&n->disk, &rd.snapshot);
 	sim_disk_write_ents(&n->disk, rd.entries, rd.n_entries);

@@ -51,6 +51,18 @@ struct sim_result {
  */
 int sim_run(uint64_t seed, bool verbose, struct sim_result *res);
 
+/*
+ * Deliberately broken drivers, to show the checks have teeth: a run with a
+ * mutant must fail on some seeds (tests/check_raft_sim_mutants.sh).
+ */
+enum sim_mutant {
+	SIM_MUTANT_NONE = 0,
+	SIM_MUTANT_EARLY_ACK = 1,  /* send msgs_after_persist before persisting */
+	SIM_MUTANT_STALE_READ = 2, /* serve reads at once from local state */
+};
+/* Applies to every later sim_run in this process. */
+void sim_set_mutant(enum sim_mutant m);
+
 /* ---- internal ---- */
 
 #define SIM_SLOTS_MAX  9  /* nodes, including spares for membership */

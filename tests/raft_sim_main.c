@@ -3,6 +3,8 @@
  *
  *   raft-sim --seed S [--verbose]     replay one seed (exactly)
  *   raft-sim --seeds N [--base B]     run seeds B .. B+N-1
+ *   raft-sim --mutant M ...           with a deliberately broken driver
+ *                                     (enum sim_mutant): must fail
  *
  * Without arguments, runs VERISTORE_SIM_SEEDS seeds (default 500) from
  * VERISTORE_SEED's base.  Each failing seed prints itself with the replay
@@ -29,7 +31,7 @@ static uint64_t arg_u64(const char *s)
 static void usage(void)
 {
 	fprintf(stderr, "usage: raft-sim [--seed S | --seeds N [--base B]] "
-			"[--verbose] [--quiet]\n");
+			"[--verbose] [--quiet] [--mutant M]\n");
 	exit(2);
 }
 
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 			have_base = true;
 		} else if (strcmp(argv[i], "--verbose") == 0) {
 			verbose = true;
+		} else if (strcmp(argv[i], "--mutant") == 0 && i + 1 < argc) {
+			sim_set_mutant((enum sim_mutant)arg_u64(argv[++i]));
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			quiet = true;
 		} else {
