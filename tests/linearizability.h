@@ -20,7 +20,10 @@
  * for linearizability", 2017): operations are tried in invocation order, a
  * partial linearization is extended depth-first and undone on a dead end, and
  * a cache of visited (set of linearized operations, model state) pairs prunes
- * repeated work.  A step budget bounds the search; running out of it gives
+ * repeated work.  Unknown-outcome writes that no one can have observed are
+ * left out of the search, soundly (the argument is in linearizability.c),
+ * and a search ends as soon as every completed operation has its place.
+ * A step budget bounds the search; running out of it gives
  * LIN_UNDECIDED, which callers must treat as a failure, never a pass.
  *
  * Values are uint64_t; LIN_ABSENT (0) means "no value", so writers use
