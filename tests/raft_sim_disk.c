@@ -160,7 +160,9 @@ static void sim_log_snap(struct sim_log *log,
 		drop = log->n;
 	for (size_t k = 0; k < drop; k++)
 		free(log->ents[k].data);
-	memmove(log->ents, log->ents + drop, (log->n - drop) * sizeof *log->ents);
+	if (drop > 0) /* else ents may be NULL: memmove(NULL, ..) is UB */
+		memmove(log->ents, log->ents + drop,
+			(log->n - drop) * sizeof *log->ents);
 	log->n -= drop;
 	log->snap = *meta;
 	free(log->snap_data);
