@@ -1,7 +1,8 @@
 /*
  * batch.c — kv_batch: puts and deletes encoded straight into the record
  * payload they will be written as (format in batch.h), so kv_write copies
- * nothing.
+ * nothing; large values may stay in the caller's memory (refs) and are
+ * checksummed once.
  */
 #include "engine/batch.h"
 
@@ -46,16 +47,20 @@ void kv_batch_clear(struct kv_batch *b)
 	b->count = 0;
 	b->has_applied = false;
 	b->applied = 0;
+	b->ents_crc = 0;
+	b->ref_bytes = 0;
+	b->nrefs = 0;
 }
 
-static int batch_reserve(struct kv_batch *b, uint64_t more)
+/* Room for in_buf more bytes in buf, for an entry of ent payload bytes. */
+static int batch_reserve(struct kv_batch *b, uint64_t in_buf, uint64_t ent)
 {
-	if (b->len - KV_RLOG_HDR + more > KV_BATCH_BYTES_MAX)
+	if (b->len - KV_RLOG_HDR + b->ref_bytes + ent > KV_BATCH_BYTES_MAX)
 		return KV_ETOOBIG;
-	if (b->len + more <= b->cap)
+	if (b->len + in_buf <= b->cap)
 		return 0;
 	size_t cap = b->cap;
-	while (cap < b->len + more)
+	while (cap < b->len + in_buf)
 		cap *= 2;
 	unsigned char *p = realloc(b->buf, cap);
 	if (p == NULL)
@@ -65,34 +70,61 @@ static int batch_reserve(struct kv_batch *b, uint64_t more)
 	return 0;
 }
 
-void kv_ent_encode(unsigned char *p, int op, const void *key, uint16_t klen,
-		   const void *val, uint32_t vlen)
+uint32_t kv_ent_encode(unsigned char *p, int op, const void *key, uint16_t klen,
+		       const void *val, uint32_t vlen, bool val_inline,
+		       uint32_t *ents_crc)
 {
+	size_t n = (size_t)klen + vlen;
 	p[0] = (unsigned char)op;
 	p[1] = 0;
 	kv_put_u16(p + 2, klen);
 	kv_put_u32(p + 4, vlen);
 	memcpy(p + KV_ENT_HDR, key, klen);
-	if (vlen > 0)
+	if (val_inline && vlen > 0)
 		memcpy(p + KV_ENT_HDR + klen, val, vlen);
-	uint32_t crc = kv_crc32c(p, 8);
-	crc = kv_crc32c_extend(crc, p + KV_ENT_HDR, (size_t)klen + vlen);
+	uint32_t crc;
+	if (val_inline && vlen < KV_BATCH_REF_MIN) {
+		/* Small: the bytes are in cache, two short passes are cheaper
+		 * than combining CRCs. */
+		crc = kv_crc32c_extend(kv_crc32c(p, 8), p + KV_ENT_HDR, n);
+		kv_put_u32(p + 8, crc);
+		*ents_crc = kv_crc32c_extend(*ents_crc, p, KV_ENT_HDR + n);
+		return crc;
+	}
+	/* Large: one pass over key||value, and both CRCs that cover it are
+	 * derived by combination (crc32c.h). */
+	uint32_t kv = kv_crc32c_extend(kv_crc32c(key, klen), val, vlen);
+	crc = kv_crc32c_combine(kv_crc32c(p, 8), kv, n);
 	kv_put_u32(p + 8, crc);
+	*ents_crc = kv_crc32c_combine(kv_crc32c_extend(*ents_crc, p, KV_ENT_HDR),
+				      kv, n);
+	return crc;
 }
 
 static int batch_add(struct kv_batch *b, int op, const void *key,
-		     size_t key_len, const void *val, size_t val_len)
+		     size_t key_len, const void *val, size_t val_len, bool ref)
 {
 	if (key == NULL || key_len == 0 || key_len > KV_KEY_MAX ||
 	    val_len > KV_VALUE_MAX || (val == NULL && val_len > 0))
 		return KV_EINVAL;
+	/* A referenced value stays in the caller's memory (kv.h). */
+	bool by_ref = ref && val_len > 0 && b->nrefs < KV_BATCH_REFS_MAX;
 	uint64_t sz = kv_ent_size((uint32_t)key_len, (uint32_t)val_len);
-	int rc = batch_reserve(b, sz);
+	uint64_t in_buf = by_ref ? KV_ENT_HDR + key_len : sz;
+	int rc = batch_reserve(b, in_buf, sz);
 	if (rc != 0)
 		return rc;
 	kv_ent_encode(b->buf + b->len, op, key, (uint16_t)key_len, val,
-		      (uint32_t)val_len);
-	b->len += sz;
+		      (uint32_t)val_len, !by_ref, &b->ents_crc);
+	if (by_ref) {
+		b->refs[b->nrefs++] = (struct kv_batch_ref){
+			.at = b->len + in_buf,
+			.val = val,
+			.len = (uint32_t)val_len,
+		};
+		b->ref_bytes += val_len;
+	}
+	b->len += in_buf;
 	b->count++;
 	return 0;
 }
@@ -100,12 +132,18 @@ static int batch_add(struct kv_batch *b, int op, const void *key,
 int kv_batch_put(struct kv_batch *b, const void *key, size_t key_len,
 		 const void *val, size_t val_len)
 {
-	return batch_add(b, KV_ENT_PUT, key, key_len, val, val_len);
+	return batch_add(b, KV_ENT_PUT, key, key_len, val, val_len, false);
+}
+
+int kv_batch_put_ref(struct kv_batch *b, const void *key, size_t key_len,
+		     const void *val, size_t val_len)
+{
+	return batch_add(b, KV_ENT_PUT, key, key_len, val, val_len, true);
 }
 
 int kv_batch_del(struct kv_batch *b, const void *key, size_t key_len)
 {
-	return batch_add(b, KV_ENT_DEL, key, key_len, NULL, 0);
+	return batch_add(b, KV_ENT_DEL, key, key_len, NULL, 0, false);
 }
 
 void kv_batch_set_applied_index(struct kv_batch *b, uint64_t index)
@@ -121,16 +159,80 @@ size_t kv_batch_count(const struct kv_batch *b)
 
 unsigned char *kv_batch_payload(const struct kv_batch *b)
 {
+	ASSERT(b->nrefs == 0);
 	return b->buf + KV_RLOG_HDR;
 }
 
 uint32_t kv_batch_seal(const struct kv_batch *b)
 {
-	unsigned char *h = kv_batch_payload(b);
+	unsigned char *h = b->buf + KV_RLOG_HDR;
 	kv_put_u32(h, b->count);
 	kv_put_u32(h + 4, b->has_applied ? KV_BATCH_F_APPLIED : 0);
 	kv_put_u64(h + 8, b->has_applied ? b->applied : 0);
-	return (uint32_t)(b->len - KV_RLOG_HDR);
+	uint64_t len = b->len - KV_RLOG_HDR + b->ref_bytes;
+	ASSERT(len <= KV_BATCH_BYTES_MAX);
+	return (uint32_t)len;
+}
+
+uint32_t kv_batch_crc(const struct kv_batch *b)
+{
+	uint64_t ents = b->len - BATCH_START + b->ref_bytes;
+	return kv_crc32c_combine(kv_crc32c(b->buf + KV_RLOG_HDR, KV_BATCH_HDR),
+				 b->ents_crc, ents);
+}
+
+int kv_batch_iov(const struct kv_batch *b, struct iovec *iov)
+{
+	int n = 0;
+	size_t from = 0;
+	for (uint32_t i = 0; i < b->nrefs; i++) {
+		const struct kv_batch_ref *r = &b->refs[i];
+		/* Every ref follows an entry header and key in buf. */
+		ASSERT(r->at > from && r->at <= b->len);
+		iov[n++] = (struct iovec){b->buf + from, r->at - from};
+		iov[n++] = (struct iovec){(void *)r->val, r->len};
+		from = r->at;
+	}
+	if (from < b->len)
+		iov[n++] = (struct iovec){b->buf + from, b->len - from};
+	ASSERT(n >= 1 && n <= (int)KV_BATCH_IOV_MAX);
+	ASSERT(iov[0].iov_len >= KV_RLOG_HDR);
+	return n;
+}
+
+int kv_batch_walk(const struct kv_batch *b,
+		  int (*fn)(void *arg, const struct kv_ent *e), void *arg)
+{
+	size_t at = BATCH_START;
+	uint64_t skew = 0; /* referenced bytes before at */
+	uint32_t r = 0;
+	for (uint32_t i = 0; i < b->count; i++) {
+		ASSERT(at + KV_ENT_HDR <= b->len);
+		const unsigned char *p = b->buf + at;
+		struct kv_ent e = {
+			.op = p[0],
+			.klen = kv_get_u16(p + 2),
+			.vlen = kv_get_u32(p + 4),
+			.pos = (uint32_t)(at - KV_RLOG_HDR + skew),
+			.key = p + KV_ENT_HDR,
+		};
+		size_t vat = at + KV_ENT_HDR + e.klen;
+		if (r < b->nrefs && b->refs[r].at == vat) {
+			ASSERT(b->refs[r].len == e.vlen);
+			e.val = b->refs[r++].val;
+			skew += e.vlen;
+			at = vat;
+		} else {
+			e.val = b->buf + vat;
+			at = vat + e.vlen;
+		}
+		ASSERT(at <= b->len);
+		int rc = fn(arg, &e);
+		if (rc != 0)
+			return rc;
+	}
+	ASSERT(at == b->len && r == b->nrefs && skew == b->ref_bytes);
+	return 0;
 }
 
 bool kv_ent_verify(const unsigned char *p, size_t len, const void *key,

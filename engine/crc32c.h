@@ -21,6 +21,14 @@ uint32_t kv_crc32c(const void *buf, size_t len);
  * Start from 0 for an empty prefix.
  */
 uint32_t kv_crc32c_extend(uint32_t crc, const void *buf, size_t len);
+/*
+ * The CRC32C of a||b from crc_a = kv_crc32c(a), crc_b = kv_crc32c(b) and
+ * len_b = |b|, without reading a or b: crc_a is multiplied by x^(8 len_b)
+ * modulo the polynomial in GF(2) (zlib's crc32_combine method, for the
+ * Castagnoli polynomial), O(log len_b).  Lets a writer checksum a large
+ * value once and derive every checksum that covers it.
+ */
+uint32_t kv_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 /* The same function computed by a byte-wise table (no ISA-L). */
 uint32_t kv_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 

@@ -13,7 +13,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include "engine/assert.h"
 
 static int posix_open(void *ctx, const char *path, int flags, mode_t mode)
 {
@@ -68,6 +71,53 @@ static ssize_t posix_pwrite(void *ctx, int fd, const void *buf, size_t len,
 		if (n == 0)
 			return -EIO;
 		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Pieces handed to one pwritev(2): bounds the stack copy, below IOV_MAX. */
+#define PWRITEV_WINDOW 64
+
+static ssize_t posix_pwritev(void *ctx, int fd, const struct iovec *iov,
+			     int iovcnt, uint64_t off)
+{
+	(void)ctx;
+	struct iovec win[PWRITEV_WINDOW];
+	size_t done = 0, skip = 0; /* skip: bytes of iov[i] already written */
+	int i = 0;
+	/* Bounded: each pass finishes a piece or writes at least one byte. */
+	while (i < iovcnt) {
+		if (skip == iov[i].iov_len) {
+			i++;
+			skip = 0;
+			continue;
+		}
+		int n = 0;
+		for (; n < PWRITEV_WINDOW && i + n < iovcnt; n++)
+			win[n] = iov[i + n];
+		win[0].iov_base = (char *)win[0].iov_base + skip;
+		win[0].iov_len -= skip;
+		ssize_t w = pwritev(fd, win, n, (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		done += (size_t)w;
+		/* A short write ends inside some piece: resume there. */
+		for (size_t left = (size_t)w; left > 0;) {
+			ASSERT(i < iovcnt);
+			size_t room = iov[i].iov_len - skip;
+			if (left < room) {
+				skip += left;
+				left = 0;
+			} else {
+				left -= room;
+				i++;
+				skip = 0;
+			}
+		}
 	}
 	return (ssize_t)done;
 }
@@ -191,6 +241,7 @@ static const struct kv_io posix_io = {
 	.close = posix_close,
 	.pread = posix_pread,
 	.pwrite = posix_pwrite,
+	.pwritev = posix_pwritev,
 	.fdatasync = posix_fdatasync,
 	.fsync = posix_fsync,
 	.fallocate = io_fallocate,

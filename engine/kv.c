@@ -403,9 +403,13 @@ static int write_applied(void *arg, const struct kv_rlog_pos *at)
 {
 	struct write_ctx *w = arg;
 	struct kv *kv = w->kv;
+	/* The batch's own entries, as recovery would decode them from the
+	 * record (referenced values are not in one buffer). */
+	struct apply_ctx a = {kv, at->seg, at->off + KV_REC_HDR, true};
 	pthread_rwlock_wrlock(&kv->ix_lock);
-	int rc = apply_payload(kv, at, kv_batch_payload(w->b),
-			       (uint32_t)(w->b->len - KV_RLOG_HDR), true);
+	int rc = kv_batch_walk(w->b, apply_cb, &a);
+	if (rc == 0 && w->b->has_applied)
+		atomic_store(&kv->applied, w->b->applied);
 	pthread_rwlock_unlock(&kv->ix_lock);
 	if (rc != 0) {
 		/* The record is in the log but not in memory: stop writing. */
@@ -429,9 +433,11 @@ int kv_write(struct kv *kv, const struct kv_batch *b)
 	if (len > KV_BATCH_BYTES_MAX)
 		return KV_ETOOBIG;
 	struct write_ctx w = {kv, b};
+	struct iovec iov[KV_BATCH_IOV_MAX];
+	int iovcnt = kv_batch_iov(b, iov);
 	uint64_t lsn;
-	rc = kv_rlog_append(kv->log, KV_REC_TYPE_BATCH, b->buf, len,
-			    write_applied, &w, &lsn);
+	rc = kv_rlog_appendv(kv->log, KV_REC_TYPE_BATCH, iov, iovcnt, len,
+			     kv_batch_crc(b), write_applied, &w, &lsn);
 	if (rc != 0)
 		return rc;
 	atomic_fetch_add(&kv->writes, 1);
@@ -447,8 +453,13 @@ static int write_one(struct kv *kv, int op, const void *key, size_t key_len,
 	int rc = kv_batch_new(&b);
 	if (rc != 0)
 		return rc;
-	rc = op == KV_ENT_PUT ? kv_batch_put(b, key, key_len, val, val_len)
-			      : kv_batch_del(b, key, key_len);
+	/* val outlives the write: large values are written from it. */
+	if (op == KV_ENT_DEL)
+		rc = kv_batch_del(b, key, key_len);
+	else if (val_len >= KV_BATCH_REF_MIN)
+		rc = kv_batch_put_ref(b, key, key_len, val, val_len);
+	else
+		rc = kv_batch_put(b, key, key_len, val, val_len);
 	if (rc == 0)
 		rc = kv_write(kv, b);
 	kv_batch_free(b);

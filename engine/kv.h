@@ -113,8 +113,9 @@ int kv_close(struct kv *kv);
 
 /*
  * A batch of puts and deletes, written as one atomic log record.  It copies
- * the keys and values it is given.  Not thread-safe; reusable after
- * kv_batch_clear().
+ * the keys it is given, and the values given to kv_batch_put.  Not
+ * thread-safe; reusable after kv_batch_clear().  A batch holds at most
+ * KV_BATCH_BYTES_MAX bytes of entries (KV_ETOOBIG).
  */
 struct kv_batch;
 int kv_batch_new(struct kv_batch **out);
@@ -122,6 +123,18 @@ void kv_batch_free(struct kv_batch *b);
 void kv_batch_clear(struct kv_batch *b);
 int kv_batch_put(struct kv_batch *b, const void *key, size_t key_len,
 		 const void *val, size_t val_len);
+/*
+ * kv_batch_put without copying the value: the batch keeps a pointer to
+ * val, and kv_write writes the record from the caller's memory.  The
+ * value's bytes are read (checksummed) during this call and again (written)
+ * during kv_write, so they must stay valid and unchanged from this call
+ * until the last kv_write of the batch returns, or until the batch is
+ * cleared or freed if it is never written; a change in between makes a
+ * record whose checksum fails.  Worth it for large values (kv_put uses it
+ * from 64 KiB); a batch references at most 64 values and copies the rest.
+ */
+int kv_batch_put_ref(struct kv_batch *b, const void *key, size_t key_len,
+		     const void *val, size_t val_len);
 int kv_batch_del(struct kv_batch *b, const void *key, size_t key_len);
 /*
  * Attaches an applied-index marker (Raft's last applied log index) to the
@@ -144,7 +157,10 @@ size_t kv_batch_count(const struct kv_batch *b);  /* puts + deletes */
  */
 int kv_write(struct kv *kv, const struct kv_batch *b);
 
-/* One-mutation conveniences for kv_write. */
+/*
+ * One-mutation conveniences for kv_write.  kv_put reads val only during the
+ * call (a large value is written from the caller's memory, never copied).
+ */
 int kv_put(struct kv *kv, const void *key, size_t key_len, const void *val,
 	   size_t val_len);
 int kv_del(struct kv *kv, const void *key, size_t key_len);

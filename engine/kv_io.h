@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct kv_io {
 	void *ctx;
@@ -29,6 +30,13 @@ struct kv_io {
 	ssize_t (*pread)(void *ctx, int fd, void *buf, size_t len, uint64_t off);
 	ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t len,
 			  uint64_t off);
+	/*
+	 * Full transfer of iovcnt pieces, in order, as one write (a crash may
+	 * keep any prefix of it).  May be NULL: the engine then writes the
+	 * pieces with one pwrite each.
+	 */
+	ssize_t (*pwritev)(void *ctx, int fd, const struct iovec *iov,
+			   int iovcnt, uint64_t off);
 	int (*fdatasync)(void *ctx, int fd);
 	int (*fsync)(void *ctx, int fd); /* also for directories */
 	/* Reserves [off, off+len) so later writes need no size metadata update. */

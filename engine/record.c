@@ -13,8 +13,8 @@ static uint32_t rec_crc(const unsigned char *rec, uint32_t len)
 	return kv_crc32c(rec + 4, (size_t)KV_REC_HDR - 4 + len);
 }
 
-void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
-		   uint64_t synced)
+static void rec_fields(unsigned char *rec, uint32_t type, uint32_t len,
+		       uint64_t synced)
 {
 	ASSERT(type != 0);
 	ASSERT(len <= KV_REC_PAYLOAD_MAX);
@@ -22,7 +22,21 @@ void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
 	kv_put_u32(rec + 8, KV_REC_MAGIC);
 	kv_put_u32(rec + 12, type);
 	kv_put_u64(rec + 16, synced);
+}
+
+void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
+		   uint64_t synced)
+{
+	rec_fields(rec, type, len, synced);
 	kv_put_u32(rec, rec_crc(rec, len));
+}
+
+void kv_rec_encode_crc(unsigned char *hdr, uint32_t type, uint32_t len,
+		       uint64_t synced, uint32_t payload_crc)
+{
+	rec_fields(hdr, type, len, synced);
+	uint32_t h = kv_crc32c(hdr + 4, (size_t)KV_REC_HDR - 4);
+	kv_put_u32(hdr, kv_crc32c_combine(h, payload_crc, len));
 }
 
 enum kv_rec_hdr_state kv_rec_decode(const unsigned char *hdr, uint64_t room,

@@ -82,6 +82,14 @@ static inline uint64_t kv_get_u64(const unsigned char *p)
  */
 void kv_rec_encode(unsigned char *rec, uint32_t type, uint32_t len,
 		   uint64_t synced);
+/*
+ * kv_rec_encode for a payload that is not after the header in memory:
+ * payload_crc is the CRC32C of its len bytes, computed by the caller as it
+ * built them, and is combined with the header's (crc32c.h) so the payload
+ * is not read again.
+ */
+void kv_rec_encode_crc(unsigned char *hdr, uint32_t type, uint32_t len,
+		       uint64_t synced, uint32_t payload_crc);
 /* The synced field of a (valid) header. */
 static inline uint64_t kv_rec_synced(const unsigned char *hdr)
 {

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine/assert.h"
+#include "engine/crc32c.h"
 #include "engine/record.h"
 #include "engine/segment.h"
 
@@ -354,9 +355,51 @@ static int wipe_locked(struct kv_rlog *l, uint64_t off, size_t len)
 	return n == (ssize_t)len ? 0 : (n < 0 ? (int)n : -EIO);
 }
 
-int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
-			  unsigned char *rec, uint32_t len,
-			  struct kv_rlog_pos *at, uint64_t *lsn)
+/* What a record is written from: one buffer, or pieces (kv_rlog_appendv). */
+struct rec_src {
+	unsigned char *rec;        /* header room + payload, or NULL */
+	const struct iovec *iov;   /* pieces; iov[0] starts with header room */
+	int iovcnt;
+	uint32_t payload_crc;      /* CRC32C of the pieces' payload */
+};
+
+#ifdef VS_DEBUG
+/* Debug builds check the caller's CRC against the bytes themselves. */
+static uint32_t pieces_crc(const struct iovec *iov, int iovcnt)
+{
+	uint32_t crc = kv_crc32c((const unsigned char *)iov[0].iov_base + KV_REC_HDR,
+				 iov[0].iov_len - KV_REC_HDR);
+	for (int i = 1; i < iovcnt; i++)
+		crc = kv_crc32c_extend(crc, iov[i].iov_base, iov[i].iov_len);
+	return crc;
+}
+#endif
+
+/* Writes the pieces at off: pwritev, or one pwrite each without it. */
+static ssize_t write_pieces(struct kv_rlog *l, int fd, const struct iovec *iov,
+			    int iovcnt, uint64_t off)
+{
+	const struct kv_io *io = l->io;
+	if (iovcnt == 1)
+		return io->pwrite(io->ctx, fd, iov[0].iov_base, iov[0].iov_len, off);
+	if (io->pwritev != NULL)
+		return io->pwritev(io->ctx, fd, iov, iovcnt, off);
+	size_t done = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n = io->pwrite(io->ctx, fd, iov[i].iov_base,
+				       iov[i].iov_len, off + done);
+		if (n < 0)
+			return n;
+		done += (size_t)n;
+		if ((size_t)n != iov[i].iov_len)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+static int append_src_locked(struct kv_rlog *l, uint32_t type, uint32_t len,
+			     const struct rec_src *src, struct kv_rlog_pos *at,
+			     uint64_t *lsn)
 {
 	if (len > KV_REC_PAYLOAD_MAX)
 		return KV_ETOOBIG;
@@ -369,9 +412,18 @@ int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
 	if (rc != 0)
 		return rc;
 	struct kv_rlog_seg *a = l->active;
-	kv_rec_encode(rec, type, len, l->dur_seg == a->id ? l->dur_off : 0);
+	uint64_t synced = l->dur_seg == a->id ? l->dur_off : 0;
 	uint64_t off = a->used;
-	ssize_t n = l->io->pwrite(l->io->ctx, a->fd, rec, bytes, off);
+	ssize_t n;
+	if (src->rec != NULL) {
+		kv_rec_encode(src->rec, type, len, synced);
+		n = l->io->pwrite(l->io->ctx, a->fd, src->rec, bytes, off);
+	} else {
+		DEBUG_ASSERT(pieces_crc(src->iov, src->iovcnt) == src->payload_crc);
+		kv_rec_encode_crc(src->iov[0].iov_base, type, len, synced,
+				  src->payload_crc);
+		n = write_pieces(l, a->fd, src->iov, src->iovcnt, off);
+	}
 	if (n != (ssize_t)bytes) {
 		/*
 		 * kv.h: a failed write is sticky.  The bytes are also wiped
@@ -392,19 +444,51 @@ int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
 	return 0;
 }
 
-int kv_rlog_append(struct kv_rlog *l, uint32_t type, unsigned char *rec,
-		   uint32_t len, kv_rlog_appended_fn fn, void *arg,
-		   uint64_t *lsn)
+int kv_rlog_append_locked(struct kv_rlog *l, uint32_t type,
+			  unsigned char *rec, uint32_t len,
+			  struct kv_rlog_pos *at, uint64_t *lsn)
+{
+	struct rec_src src = {.rec = rec};
+	return append_src_locked(l, type, len, &src, at, lsn);
+}
+
+/* Appends under the lock, then runs fn with the record's place. */
+static int append_src(struct kv_rlog *l, uint32_t type, uint32_t len,
+		      const struct rec_src *src, kv_rlog_appended_fn fn,
+		      void *arg, uint64_t *lsn)
 {
 	if (len > KV_REC_PAYLOAD_MAX)
 		return KV_ETOOBIG;
 	pthread_mutex_lock(&l->append_mu);
 	struct kv_rlog_pos at;
-	int rc = kv_rlog_append_locked(l, type, rec, len, &at, lsn);
+	int rc = append_src_locked(l, type, len, src, &at, lsn);
 	if (rc == 0 && fn != NULL)
 		rc = fn(arg, &at);
 	pthread_mutex_unlock(&l->append_mu);
 	return rc;
+}
+
+int kv_rlog_append(struct kv_rlog *l, uint32_t type, unsigned char *rec,
+		   uint32_t len, kv_rlog_appended_fn fn, void *arg,
+		   uint64_t *lsn)
+{
+	struct rec_src src = {.rec = rec};
+	return append_src(l, type, len, &src, fn, arg, lsn);
+}
+
+int kv_rlog_appendv(struct kv_rlog *l, uint32_t type, const struct iovec *iov,
+		    int iovcnt, uint32_t len, uint32_t payload_crc,
+		    kv_rlog_appended_fn fn, void *arg, uint64_t *lsn)
+{
+	ASSERT(iovcnt >= 1 && iovcnt <= KV_RLOG_IOV_MAX);
+	ASSERT(iov[0].iov_len >= KV_RLOG_HDR);
+	uint64_t total = 0;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	ASSERT(total == (uint64_t)KV_RLOG_HDR + len);
+	struct rec_src src = {.iov = iov, .iovcnt = iovcnt,
+			      .payload_crc = payload_crc};
+	return append_src(l, type, len, &src, fn, arg, lsn);
 }
 
 void kv_rlog_lock(struct kv_rlog *l)

@@ -43,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "engine/kv.h"
 #include "engine/kv_io.h"
@@ -125,6 +126,22 @@ typedef int (*kv_rlog_appended_fn)(void *arg, const struct kv_rlog_pos *at);
 int kv_rlog_append(struct kv_rlog *l, uint32_t type, unsigned char *rec,
 		   uint32_t len, kv_rlog_appended_fn fn, void *arg,
 		   uint64_t *lsn);
+
+/* Bound on the pieces of one kv_rlog_appendv. */
+#define KV_RLOG_IOV_MAX 1024
+
+/*
+ * kv_rlog_append of a record in pieces, written with one pwritev (so large
+ * payloads need not be copied together): iov[0] starts with KV_RLOG_HDR
+ * bytes of room for the header (filled in), and the rest of the pieces,
+ * len bytes, are the payload, in order.  payload_crc is the payload's
+ * CRC32C, which the caller computed as it built the pieces; the header's
+ * CRC is combined with it, so the payload is not read again (a debug
+ * build checks it).  The pieces must not change until this returns.
+ */
+int kv_rlog_appendv(struct kv_rlog *l, uint32_t type, const struct iovec *iov,
+		    int iovcnt, uint32_t len, uint32_t payload_crc,
+		    kv_rlog_appended_fn fn, void *arg, uint64_t *lsn);
 
 /*
  * Holds the append lock so a caller can read its own state, decide, and

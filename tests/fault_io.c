@@ -752,6 +752,29 @@ static ssize_t fio_pwrite(void *ctx, int fd, const void *buf, size_t len,
 	return rc;
 }
 
+/*
+ * One write of the gathered pieces: counted, failed (with a partial prefix)
+ * and torn by a crash exactly like a pwrite of the same bytes, so a record
+ * written in pieces can be cut at any byte, piece boundaries included.
+ */
+static ssize_t fio_pwritev(void *ctx, int fd, const struct iovec *iov,
+			   int iovcnt, uint64_t off)
+{
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	uint8_t *buf = xrealloc(NULL, total ? total : 1);
+	size_t at = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0)
+			memcpy(buf + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	ssize_t rc = fio_pwrite(ctx, fd, buf, total, off);
+	free(buf);
+	return rc;
+}
+
 static int sync_common(struct fault_io *f, enum fault_op op, int fd)
 {
 	pthread_mutex_lock(&f->mu);
@@ -1046,6 +1069,7 @@ struct fault_io *fault_io_new(uint64_t seed)
 		.close = fio_close,
 		.pread = fio_pread,
 		.pwrite = fio_pwrite,
+		.pwritev = fio_pwritev,
 		.fdatasync = fio_fdatasync,
 		.fsync = fio_fsync,
 		.fallocate = fio_fallocate,

@@ -16,7 +16,10 @@
 
 #include "engine/kv_io.h"
 
-/* Kinds of call, for counting and for aiming faults. */
+/*
+ * Kinds of call, for counting and for aiming faults.  A pwritev is one
+ * FAULT_PWRITE call of its gathered bytes (torn, failed or dropped as one).
+ */
 enum fault_op {
 	FAULT_OPEN,
 	FAULT_CLOSE,

@@ -119,7 +119,8 @@ static bool failed(struct crash_ctx *c, int rc, const char *what)
 /* Writes a batch drawn from r (or a marker-only one); false once crashed. */
 static bool wl_write(struct crash_ctx *c, struct test_rng *r, enum wl_kind kind)
 {
-	static uint8_t val[8192];
+	/* One buffer per put: a referenced value must outlive kv_write. */
+	static uint8_t val[4][8192];
 	char key[32];
 	struct kv_batch *b = NULL;
 	ck_assert_int_eq(kv_batch_new(&b), 0);
@@ -131,9 +132,15 @@ static bool wl_write(struct crash_ctx *c, struct test_rng *r, enum wl_kind kind)
 			ck_assert_int_eq(kv_batch_del(b, key, kl), 0);
 			kv_model_del(c->cur, key, kl);
 		} else {
-			size_t vl = wl_val(r, val);
-			ck_assert_int_eq(kv_batch_put(b, key, kl, val, vl), 0);
-			kv_model_put(c->cur, key, kl, val, vl);
+			size_t vl = wl_val(r, val[i]);
+			/* Every other put is referenced, so records are also
+			 * written in pieces (pwritev) and torn across them; the
+			 * choice draws nothing from r. */
+			if ((c->seq + i) % 2)
+				ck_assert_int_eq(kv_batch_put_ref(b, key, kl, val[i], vl), 0);
+			else
+				ck_assert_int_eq(kv_batch_put(b, key, kl, val[i], vl), 0);
+			kv_model_put(c->cur, key, kl, val[i], vl);
 		}
 	}
 	kv_batch_set_applied_index(b, ++c->seq);

@@ -127,7 +127,8 @@ static void op_ref(struct model_ctx *c)
 
 static void op_batch(struct model_ctx *c)
 {
-	static uint8_t val[8192];
+	/* One buffer per put: a referenced value must outlive kv_write. */
+	static uint8_t val[6][8192];
 	uint8_t k[8], first[8];
 	size_t fl = 0;
 	struct kv_batch *b = NULL;
@@ -147,9 +148,13 @@ static void op_batch(struct model_ctx *c)
 			ck_assert_int_eq(kv_batch_del(b, k, kl), 0);
 			kv_model_del(c->m, k, kl);
 		} else {
-			size_t vl = rand_val(&c->r, val);
-			ck_assert_int_eq(kv_batch_put(b, k, kl, val, vl), 0);
-			kv_model_put(c->m, k, kl, val, vl);
+			size_t vl = rand_val(&c->r, val[i]);
+			/* Copied or referenced (kv_batch_put_ref), alternately. */
+			if (i % 2)
+				ck_assert_int_eq(kv_batch_put_ref(b, k, kl, val[i], vl), 0);
+			else
+				ck_assert_int_eq(kv_batch_put(b, k, kl, val[i], vl), 0);
+			kv_model_put(c->m, k, kl, val[i], vl);
 		}
 	}
 	ck_assert_uint_eq(kv_batch_count(b), n);
