@@ -18,4 +18,5 @@ raft_libraft_a_SOURCES = \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \
-	raft/log_store_record.c
+	raft/log_store_record.c \
+	raft/log_store_conf.c

@@ -545,8 +545,9 @@ static int read_runs(struct raft_log_store *ls, uint64_t lo, size_t count)
 	return 0;
 }
 
-static int entries_locked(struct raft_log_store *ls, uint64_t lo, uint64_t hi,
-			  uint64_t max_bytes, struct raft_entry *out, size_t *n)
+int log_store_entries_locked(struct raft_log_store *ls, uint64_t lo,
+			     uint64_t hi, uint64_t max_bytes,
+			     struct raft_entry *out, size_t *n)
 {
 	if (lo <= ls->base)
 		return RAFT_ERR_COMPACTED;
@@ -604,7 +605,7 @@ int raft_log_store_entries(struct raft_log_store *ls, uint64_t lo,
 			   struct raft_entry *out, size_t *n)
 {
 	pthread_mutex_lock(&ls->mu);
-	int rc = entries_locked(ls, lo, hi, max_bytes, out, n);
+	int rc = log_store_entries_locked(ls, lo, hi, max_bytes, out, n);
 	pthread_mutex_unlock(&ls->mu);
 	return rc;
 }
@@ -646,10 +647,31 @@ static int st_initial_state(void *ctx, struct raft_hard_state *hs,
 {
 	struct raft_log_store *ls = ctx;
 	pthread_mutex_lock(&ls->mu);
-	*hs = ls->hs;
-	*conf = ls->snap.index > 0 ? ls->snap.conf : ls->boot_conf;
+	uint64_t applied = ls->applied;
+	if (applied < ls->base)
+		applied = ls->base; /* a snapshot came after set_applied */
+	if (applied > ls_last(ls))
+		applied = ls_last(ls);
+	struct raft_conf_state c;
+	int rc = log_store_conf_at(ls, applied, &c);
+	if (rc == 0) {
+		*hs = ls->hs;
+		*conf = c;
+	}
 	pthread_mutex_unlock(&ls->mu);
-	return 0;
+	return rc;
+}
+
+int raft_log_store_set_applied(struct raft_log_store *ls, uint64_t applied)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ls->mu);
+	if (applied < ls->base || applied > ls_last(ls))
+		rc = RAFT_ERR_INVALID;
+	else
+		ls->applied = applied;
+	pthread_mutex_unlock(&ls->mu);
+	return rc;
 }
 
 static uint64_t st_first_index(void *ctx)

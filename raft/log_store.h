@@ -78,12 +78,20 @@ int raft_log_store_close(struct raft_log_store *ls);
 
 /*
  * The struct raft_storage reading this store, for raft_new.  ls must
- * outlive the raft node.  initial_state gives the durable-or-written hard
- * state and the snapshot's configuration (boot_conf without a snapshot):
- * the configuration as of config.applied when the driver restarts with
- * applied = the snapshot index, as the simulator does.
+ * outlive the raft node.  initial_state gives the hard state and the
+ * configuration as of the applied index set by raft_log_store_set_applied
+ * (default: the snapshot's): the snapshot's configuration (boot_conf
+ * without one) with the conf-change entries up to applied replayed over it.
  */
 struct raft_storage raft_log_store_storage(struct raft_log_store *ls);
+
+/*
+ * Tells the store the state machine's applied index before raft_new with
+ * config.applied = applied (a restart that applied beyond the snapshot),
+ * so initial_state answers the configuration as of it.  applied must be in
+ * [snapshot index, last index]: RAFT_ERR_INVALID otherwise.
+ */
+int raft_log_store_set_applied(struct raft_log_store *ls, uint64_t applied);
 
 /*
  * Appends ents[0..n) (contiguous, ascending index; n > 0), first

@@ -97,6 +97,9 @@ struct raft_log_store {
 	unsigned char *rbuf; /* read buffer for entries() */
 	size_t rcap;
 
+	/* The state machine's applied index (raft_log_store_set_applied). */
+	uint64_t applied;
+
 	_Atomic int err; /* sticky: 0 or the first write/sync error */
 };
 
@@ -150,5 +153,17 @@ void log_store_ent_encode(unsigned char *h, const struct raft_entry *e);
  */
 bool log_store_ent_check(const unsigned char *h, uint64_t index,
 			 uint64_t term, uint32_t len);
+
+/* raft_log_store_entries with mu held. */
+int log_store_entries_locked(struct raft_log_store *ls, uint64_t lo,
+			     uint64_t hi, uint64_t max_bytes,
+			     struct raft_entry *out, size_t *n);
+/*
+ * The configuration as of applied (in [base, last]): the snapshot's (or
+ * boot_conf) with the conf-change entries in (base, applied] replayed
+ * over it (log_store_conf.c).  Caller holds mu.  0 or an error.
+ */
+int log_store_conf_at(struct raft_log_store *ls, uint64_t applied,
+		      struct raft_conf_state *out);
 
 #endif /* VS_RAFT_LOG_STORE_INT_H */

@@ -496,6 +496,72 @@ START_TEST(test_raft_node_on_store)
 }
 END_TEST
 
+static void propose_cc(struct raft *r, struct raft_log_store *ls, uint8_t type,
+		       uint64_t node, uint64_t *applied, uint64_t *index)
+{
+	struct raft_conf_change cc = {.type = type, .node = node};
+	ck_assert_int_eq(raft_propose_conf_change(r, &cc, index), 0);
+	ready_loop(r, ls, applied);
+	ck_assert_uint_ge(*applied, *index);
+}
+
+/*
+ * A restart with applied beyond the snapshot: initial_state replays the
+ * committed conf changes up to applied over the snapshot's configuration,
+ * and gives what the core had.
+ */
+START_TEST(test_conf_as_of_applied)
+{
+	struct fx x;
+	fx_init(&x);
+	struct raft_config cfg;
+	raft_config_default(&cfg);
+	cfg.id = 1;
+	cfg.seed = test_seed();
+	struct raft_storage st = raft_log_store_storage(x.ls);
+	struct raft *r;
+	ck_assert_int_eq(raft_new(&cfg, &st, &r), 0);
+	uint64_t applied = 0, i2, i3, i3r, i4;
+	raft_campaign(r);
+	ready_loop(r, x.ls, &applied);
+	propose_cc(r, x.ls, RAFT_CC_ADD_LEARNER, 2, &applied, &i2);
+	propose_cc(r, x.ls, RAFT_CC_ADD_LEARNER, 3, &applied, &i3);
+	/* A snapshot here: later changes replay over its configuration. */
+	struct raft_snapshot_meta meta = {.index = i3};
+	ck_assert_int_eq(raft_log_store_term(x.ls, i3, &meta.term), 0);
+	raft_conf_state(r, &meta.conf);
+	ck_assert_int_eq(raft_log_store_set_snapshot(x.ls, &meta, NULL), 0);
+	ck_assert_int_eq(raft_compact(r, i3), 0);
+	propose_cc(r, x.ls, RAFT_CC_REMOVE, 3, &applied, &i3r);
+	propose_cc(r, x.ls, RAFT_CC_ADD_LEARNER, 4, &applied, &i4);
+	struct raft_conf_state want;
+	raft_conf_state(r, &want);
+	ck_assert_uint_eq(want.n_learners, 2);
+	raft_free(r);
+	ck_assert_int_eq(raft_log_store_close(x.ls), 0);
+	fault_io_restart(x.f);
+	fx_open(&x);
+	ck_assert_int_eq(raft_log_store_set_applied(x.ls, i2), RAFT_ERR_INVALID);
+	/* As of each applied index from the snapshot on. */
+	uint64_t at[3] = {i3, i3r, applied};
+	uint32_t learners[3] = {2, 1, 2};
+	for (int k = 0; k < 3; k++) {
+		ck_assert_int_eq(raft_log_store_set_applied(x.ls, at[k]), 0);
+		cfg.applied = at[k];
+		st = raft_log_store_storage(x.ls);
+		ck_assert_int_eq(raft_new(&cfg, &st, &r), 0);
+		struct raft_conf_state cs;
+		raft_conf_state(r, &cs);
+		ck_assert_uint_eq(cs.n_voters, 1);
+		ck_assert_uint_eq(cs.n_learners, learners[k]);
+		if (k == 2)
+			ck_assert_int_eq(memcmp(&cs, &want, sizeof cs), 0);
+		raft_free(r);
+	}
+	fx_fini(&x);
+}
+END_TEST
+
 Suite *raft_log_store_suite(void)
 {
 	Suite *s = suite_create("raft_log_store");
@@ -509,6 +575,7 @@ Suite *raft_log_store_suite(void)
 	tcase_add_test(tc, test_group_commit_threads);
 	tcase_add_test(tc, test_posix_disk);
 	tcase_add_test(tc, test_raft_node_on_store);
+	tcase_add_test(tc, test_conf_as_of_applied);
 	suite_add_tcase(s, tc);
 	return s;
 }
