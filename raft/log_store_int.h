@@ -35,6 +35,8 @@
 #define LS_MAGIC_ENTRIES 0x31454c52u /* "RLE1" */
 #define LS_MAGIC_HARD 0x31484c52u    /* "RLH1" */
 #define LS_MAGIC_SNAP 0x31534c52u    /* "RLS1" */
+/* Indexes beyond this on disk are corrupt (and cannot overflow). */
+#define LS_INDEX_MAX (1ull << 62)
 #define LS_ENTRIES_HDR 16u
 #define LS_ENT_HDR 32u
 #define LS_HARD_BYTES 32u

@@ -161,7 +161,7 @@ static int entries_check(struct raft_log_store *ls, const struct kv_rlog_pos *at
 		return corrupt(ls, at, "not an entries record");
 	*count = ls_get32(p + 4);
 	*first = ls_get64(p + 8);
-	if (*count == 0 || *first == 0 || *first > UINT64_MAX - *count)
+	if (*count == 0 || *first == 0 || *first > LS_INDEX_MAX - *count)
 		return corrupt(ls, at, "bad entry count or index");
 	uint64_t off = LS_ENTRIES_HDR;
 	for (uint32_t k = 0; k < *count; k++) {
@@ -246,7 +246,7 @@ static int snap_decode(struct raft_log_store *ls, const struct kv_rlog_pos *at,
 	uint32_t nv = m->conf.n_voters, nl = m->conf.n_learners;
 	if (nv > RAFT_NODES_MAX || nl > RAFT_NODES_MAX ||
 	    len != LS_SNAP_HDR + 8u * (nv + nl) || m->index == 0 ||
-	    *last < m->index)
+	    *last < m->index || *last > LS_INDEX_MAX)
 		return corrupt(ls, at, "bad snapshot record");
 	for (uint32_t k = 0; k < nv; k++)
 		m->conf.voters[k] = ls_get64(p + LS_SNAP_HDR + 8 * k);

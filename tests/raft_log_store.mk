@@ -16,3 +16,17 @@ tests_check_raft_log_store_SOURCES = \
 tests_check_raft_log_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_raft_log_store_LDADD = tests/libtestutil.a raft/libraft.a \
 	engine/libengine.a $(ENGINE_LIBS) $(CHECK_LIBS)
+
+# Recovery on arbitrary well-framed records; its corpus replays in make check.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_raft_log_store
+else
+check_PROGRAMS += tests/fuzz/fuzz_raft_log_store
+TESTS += tests/fuzz/fuzz_raft_log_store
+endif
+tests_fuzz_fuzz_raft_log_store_SOURCES = tests/fuzz/fuzz_raft_log_store.c \
+	tests/fault_io.c tests/fault_io.h
+tests_fuzz_fuzz_raft_log_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_fuzz_fuzz_raft_log_store_LDADD = $(FUZZ_MAIN) raft/libraft.a \
+	engine/libengine.a tests/libtestutil.a $(ENGINE_LIBS) $(CHECK_LIBS)
+tests_fuzz_fuzz_raft_log_store_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
