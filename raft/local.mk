@@ -1,4 +1,6 @@
-# raft/: the consensus core (pure: no I/O), see DESIGN.md and raft/raft.h.
+# raft/: the consensus core (pure: no I/O), see DESIGN.md and raft/raft.h;
+# and its log storage on disk (raft/log_store*, over engine/record_log.h:
+# programs that use it also link engine/libengine.a $(ENGINE_LIBS)).
 noinst_LIBRARIES += raft/libraft.a
 raft_libraft_a_SOURCES = \
 	raft/raft.h \
@@ -12,4 +14,9 @@ raft_libraft_a_SOURCES = \
 	raft/read_index.c \
 	raft/confchange.c \
 	raft/ready.c \
-	raft/codec.c
+	raft/codec.c \
+	raft/log_store.h \
+	raft/log_store_int.h \
+	raft/log_store.c \
+	raft/log_store_record.c \
+	raft/log_store_conf.c
