@@ -17,6 +17,7 @@ include %D%/xml.mk
 include %D%/gateway.mk
 include %D%/gateway_object.mk
 include %D%/gateway_server.mk
+include %D%/cluster.mk
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c defining LLVMFuzzerTestOneInput).
 # Without --enable-fuzzing each is linked with replay_main.c and replays its

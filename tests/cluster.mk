@@ -1,0 +1,23 @@
+# Issue 5's multi-process cluster tests and their history checker.
+#
+# tests/lincheck: the command-line linearizability checker the cluster tests
+# feed their recorded S3 histories to (format in tests/lincheck.h); it is
+# built on tests/liblinearizability.a (tests/raft_sim.mk).  Its own Check
+# program tests the parser and the verdicts.
+noinst_LIBRARIES += tests/liblincheck.a
+tests_liblincheck_a_SOURCES = tests/lincheck.c tests/lincheck.h
+
+check_PROGRAMS += tests/lincheck
+tests_lincheck_SOURCES = tests/lincheck_main.c
+tests_lincheck_LDADD = tests/liblincheck.a tests/liblinearizability.a
+
+check_PROGRAMS += tests/check_lincheck
+TESTS += tests/check_lincheck
+tests_check_lincheck_SOURCES = tests/check_lincheck.c \
+	tests/test_lincheck_verdict.c
+tests_check_lincheck_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_lincheck_LDADD = tests/liblincheck.a tests/liblinearizability.a \
+	tests/libtestutil.a $(CHECK_LIBS)
+
+TESTS += tests/cluster/check_lincheck_cli.sh
+EXTRA_DIST += tests/cluster/check_lincheck_cli.sh
