@@ -21,3 +21,18 @@ tests_check_lincheck_LDADD = tests/liblincheck.a tests/liblinearizability.a \
 
 TESTS += tests/cluster/check_lincheck_cli.sh
 EXTRA_DIST += tests/cluster/check_lincheck_cli.sh
+
+# Multi-process tests with real veristore processes on loopback
+# (tests/cluster/README.md): each test_*.sh runs its test_*.py through
+# run.sh with Debian's /usr/bin/python3 and python3-boto3, bounded by
+# timeout(1).  They need the veristore binary: make check builds it first.
+# While the binary has no clustering flags they exit 77 (SKIP).
+CLUSTER_TESTS = \
+	tests/cluster/test_single.sh \
+	tests/cluster/test_failover.sh \
+	tests/cluster/test_followers.sh \
+	tests/cluster/test_partition.sh
+TESTS += $(CLUSTER_TESTS)
+EXTRA_DIST += $(CLUSTER_TESTS) tests/cluster/run.sh tests/cluster/cluster.py \
+	tests/cluster/test_single.py tests/cluster/test_failover.py \
+	tests/cluster/test_followers.py tests/cluster/test_partition.py
