@@ -31,8 +31,11 @@ CLUSTER_TESTS = \
 	tests/cluster/test_single.sh \
 	tests/cluster/test_failover.sh \
 	tests/cluster/test_followers.sh \
-	tests/cluster/test_partition.sh
+	tests/cluster/test_partition.sh \
+	tests/cluster/test_linearizable.sh \
+	tests/cluster/test_membership.sh
 TESTS += $(CLUSTER_TESTS)
 EXTRA_DIST += $(CLUSTER_TESTS) tests/cluster/run.sh tests/cluster/cluster.py \
 	tests/cluster/test_single.py tests/cluster/test_failover.py \
-	tests/cluster/test_followers.py tests/cluster/test_partition.py
+	tests/cluster/test_followers.py tests/cluster/test_partition.py \
+	tests/cluster/test_linearizable.py tests/cluster/test_membership.py

@@ -146,10 +146,10 @@ class Node:
         a = [veristore_binary(), "--listen", "127.0.0.1:%d" % self.s3_port,
              "--data-dir", self.dir]
         if c.clustered:
-            a += ["--node-id", str(self.id), "--raft-listen", self.raft_addr,
-                  "--peers", c.peers_arg()]
-            if self.join and self.starts == 0:
-                a += ["--join"]
+            a += ["--node-id", str(self.id), "--raft-listen", self.raft_addr]
+            # A node added later starts with --join (which excludes --peers)
+            # every time: its membership is in its Raft state from then on.
+            a += ["--join"] if self.join else ["--peers", c.peers_arg()]
             if c.tick_ms:
                 a += ["--raft-tick-ms", str(c.tick_ms)]
             if c.snapshot_entries:
