@@ -2,3 +2,4 @@
 include %D%/engine.mk
 include %D%/raft.mk
 include %D%/gateway.mk
+include %D%/cluster.mk

@@ -220,11 +220,14 @@ class Node:
         return rc
 
     def log_tail(self, lines=40):
+        """The last lines of the node's log, without the harness's own
+        status polls (GET /_veristore/cluster), which would drown the rest."""
         try:
             with open(self.log_path, "rb") as f:
                 data = f.read().decode("utf-8", "replace").splitlines()
         except OSError:
             return "(no log)"
+        data = [ln for ln in data if "GET /_veristore/cluster " not in ln]
         return "\n".join(data[-lines:])
 
 
