@@ -358,6 +358,35 @@ class Cluster:
                                 timeout=timeout)
         return st, body.decode("utf-8", "replace")
 
+    def admin_change(self, verb, timeout=90, **query):
+        """A membership change through the leader: starts at the current
+        leader, follows 421 {"leader":N} to the node named, and retries 409
+        (another change in flight), 503 and no answer until timeout.
+        Returns (status, text) of the last answer."""
+        deadline = time.monotonic() + timeout
+        via, st, text = None, 0, ""
+        for _ in range(1000):
+            if via is None or not self.nodes.get(via) or not self.nodes[via].alive:
+                via = self.leader_view()
+            if via is not None:
+                left = max(1.0, deadline - time.monotonic())
+                st, text = self.admin_post(via, verb, timeout=left, **query)
+                if st == 200:
+                    return st, text
+                if st == 421:
+                    try:
+                        via = json.loads(text).get("leader") or None
+                    except ValueError:
+                        via = None
+                    continue
+                if st not in (0, 409, 503):
+                    return st, text
+                via = None
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        return st, text
+
     def leader_view(self, among=None):
         """The leader a majority of the live nodes among `among` agree on
         (and which itself says it leads), or None."""
@@ -449,11 +478,13 @@ class Cluster:
         """Starts a new node with --join and adds it through the admin API
         of node `via` (default: the leader).  Returns (node, status, text)."""
         nd = self.new_node().start()
-        via = via or self.wait_leader()
         q = {"id": nd.id, "addr": nd.raft_addr}
         if promote:
             q["promote"] = 1
-        st, text = self.admin_post(via, "add", timeout=timeout, **q)
+        if via is None:
+            st, text = self.admin_change("add", timeout=timeout, **q)
+        else:
+            st, text = self.admin_post(via, "add", timeout=timeout, **q)
         return nd, st, text
 
     # ---- S3 clients -----------------------------------------------------
