@@ -19,4 +19,14 @@ raft_libraft_a_SOURCES = \
 	raft/log_store_int.h \
 	raft/log_store.c \
 	raft/log_store_record.c \
-	raft/log_store_conf.c
+	raft/log_store_conf.c \
+	raft/net.h \
+	raft/node.h \
+	raft/node_int.h \
+	raft/node.c \
+	raft/node_propose.c \
+	raft/node_read.c \
+	raft/node_admin.c \
+	raft/node_peers.c \
+	raft/node_snapshot.c \
+	raft/node_snap_xfer.c
