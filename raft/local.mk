@@ -15,6 +15,12 @@ raft_libraft_a_SOURCES = \
 	raft/confchange.c \
 	raft/ready.c \
 	raft/codec.c \
+	raft/snapshot_xfer.h \
+	raft/snapshot_xfer_int.h \
+	raft/snapshot_xfer.c \
+	raft/snapshot_xfer_send.c \
+	raft/snapshot_xfer_recv.c \
+	raft/snapshot_xfer_install.c \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \

@@ -12,6 +12,7 @@ include %D%/engine.mk
 include %D%/engine_proof.mk
 include %D%/raft.mk
 include %D%/raft_sim.mk
+include %D%/raft_snapshot_xfer.mk
 include %D%/raft_log_store.mk
 include %D%/raft_node.mk
 include %D%/xml.mk
