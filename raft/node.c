@@ -139,7 +139,9 @@ static void step_msg(struct raft_node *n, uint64_t from, const uint8_t *data,
 	struct raft_msg m;
 	if (raft_msg_decode(data, len, &m) != 0)
 		return; /* bytes from the network: validated, never asserted */
-	if (m.to == n->opts.id && m.from == from)
+	/* A snapshot is stepped only once its directory is in place. */
+	if (m.to == n->opts.id && m.from == from &&
+	    (m.type != RAFT_MSG_SNAPSHOT || node_snap_accept(n, &m)))
 		(void)raft_step(n->r, &m);
 	raft_msg_decoded_free(&m);
 }
@@ -306,6 +308,9 @@ static void loop_once(struct raft_node *n, bool tick)
 		node_snap_tick(n);
 	}
 	raft_status(n->r, &n->st);
+	/* Before proposing: a waiter queued now must not be judged by a
+	 * leader change that happened before it was forwarded. */
+	watch_leader(n);
 	node_props_drive(n);
 	node_reads_drive(n);
 	/* Bounded: each ready consumes the work queued above; a core that

@@ -50,6 +50,21 @@ static int commit_addr(struct raft_node *n, uint64_t id, const char *addr)
 	return node_prop_wait(n, &p);
 }
 
+/* Driver, under mu: a snapshot covering what was applied when asked. */
+void node_snapshot_drive(struct raft_node *n, struct node_prop *p)
+{
+	if (!p->term) {
+		p->term = 1; /* started */
+		p->index = n->applied;
+		n->snap_force = true;
+		return;
+	}
+	if (n->snap_index >= p->index && !n->snap_force) {
+		p->state = PROP_DONE;
+		p->rc = 0;
+	}
+}
+
 int raft_node_add_learner(struct raft_node *n, uint64_t id, const char *addr)
 {
 	if (id == RAFT_NONE || !addr || !addr[0] || strlen(addr) >= 128)
@@ -59,6 +74,15 @@ int raft_node_add_learner(struct raft_node *n, uint64_t id, const char *addr)
 	node_logf(n, 1, "adding node %llu at %s as a learner",
 		  (unsigned long long)id, addr);
 	int rc = commit_addr(n, id, addr);
+	/*
+	 * The initial voters are not in the log (the log store's boot conf),
+	 * so a new node must start from a snapshot, whose meta carries the
+	 * configuration: take one now, so the log the learner would need
+	 * starts after it and the leader streams the snapshot.
+	 */
+	struct node_prop sp = {.kind = PROP_SNAPSHOT};
+	if (rc == 0)
+		rc = node_prop_wait(n, &sp);
 	if (rc == 0)
 		rc = conf_change(n, RAFT_CC_ADD_LEARNER, id);
 	return rc;

@@ -54,6 +54,7 @@ enum node_prop_kind {
 	PROP_CMD = 0,  /* a normal entry: header + command */
 	PROP_CONF = 1, /* a conf change (leader only, never forwarded) */
 	PROP_TRANSFER = 2, /* a leadership transfer to cc.node */
+	PROP_SNAPSHOT = 3, /* a local snapshot at (at least) the applied index */
 };
 
 /*
@@ -128,6 +129,7 @@ struct raft_node {
 	uint64_t snap_index; /* newest snapshot (log store's) */
 	uint64_t since_snap; /* entries applied since it */
 	uint64_t snap_busy_index; /* snapshot being streamed: keep it */
+	bool snap_force; /* take a snapshot at the end of this pass */
 	struct node_snap_state *snap; /* node_snapshot.c */
 	uint64_t seen_term, seen_leader;
 	enum raft_role seen_role;
@@ -164,6 +166,7 @@ void node_frame_propose(struct raft_node *n, uint64_t from,
 void node_frame_nack(struct raft_node *n, const uint8_t *data, size_t len);
 
 void node_transfer_drive(struct raft_node *n, struct node_prop *p);
+void node_snapshot_drive(struct raft_node *n, struct node_prop *p);
 void node_conf_applied(struct raft_node *n, const struct raft_entry *e);
 
 /* node_read.c */
@@ -205,5 +208,6 @@ int node_snap_commit(struct raft_node *n,
 int node_xfer_open(struct raft_node *n);
 void node_xfer_close(struct raft_node *n);
 bool node_xfer_receiving(struct raft_node *n);
+bool node_snap_accept(struct raft_node *n, const struct raft_msg *m);
 
 #endif /* VS_RAFT_NODE_INT_H */

@@ -163,6 +163,8 @@ void node_props_drive(struct raft_node *n)
 			continue;
 		if (p->kind == PROP_TRANSFER)
 			node_transfer_drive(n, p);
+		else if (p->kind == PROP_SNAPSHOT)
+			node_snapshot_drive(n, p);
 		else if (n->st.role == RAFT_LEADER)
 			drive_leader(n, p);
 		else

@@ -158,9 +158,18 @@ int node_snap_commit(struct raft_node *n, const struct raft_snapshot_meta *meta)
 
 void node_snap_maybe_create(struct raft_node *n)
 {
-	if (n->since_snap < n->opts.snapshot_entries ||
-	    n->applied <= n->snap_index)
+	bool force = n->snap_force;
+	n->snap_force = false;
+	if (!force && (n->since_snap < n->opts.snapshot_entries ||
+		       n->applied <= n->snap_index))
 		return;
+	if (n->applied == 0)
+		return; /* nothing to capture */
+	char dir[4096];
+	struct stat sb;
+	node_snap_path(n, dir, sizeof dir, n->applied);
+	if (n->applied == n->snap_index && stat(dir, &sb) == 0)
+		return; /* already have it */
 	int rc = snap_create(n);
 	if (rc != 0) {
 		node_logf(n, 2, "snapshot at %llu failed: %s",
