@@ -20,3 +20,4 @@ raft_libraft_a_SOURCES = \
 	raft/log_store.c \
 	raft/log_store_record.c \
 	raft/log_store_conf.c
+include %D%/transport.mk
