@@ -15,9 +15,12 @@ raft_libraft_a_SOURCES = \
 	raft/confchange.c \
 	raft/ready.c \
 	raft/codec.c \
+	raft/transport.h \
+	raft/transport_int.h \
+	raft/transport.c \
+	raft/transport_peer.c \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \
 	raft/log_store_record.c \
 	raft/log_store_conf.c
-include %D%/transport.mk

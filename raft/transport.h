@@ -45,6 +45,9 @@
  *
  * SIGPIPE: writes use sendmsg(MSG_NOSIGNAL); TCP_NODELAY and keepalive
  * (5 s idle, 3 probes 2 s apart) are set on every connection.
+ *
+ * Build: part of raft/libraft.a; a program that uses it also links
+ * engine/libengine.a $(ENGINE_LIBS) (CRC32C) and -pthread.
  */
 #ifndef VS_RAFT_TRANSPORT_H
 #define VS_RAFT_TRANSPORT_H
