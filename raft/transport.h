@@ -41,7 +41,8 @@
  * wait across a reconnect; a frame cut by a broken connection is lost.
  * The writer takes a bulk frame only when the control queue is empty and
  * nothing is half written, so control frames wait at most for one bulk
- * frame already on the wire (yield at frame granularity).
+ * frame already on the wire (yield at frame granularity).  Order is kept
+ * within each queue; a control frame may overtake earlier bulk frames.
  *
  * SIGPIPE: writes use sendmsg(MSG_NOSIGNAL); TCP_NODELAY and keepalive
  * (5 s idle, 3 probes 2 s apart) are set on every connection.

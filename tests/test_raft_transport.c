@@ -866,6 +866,64 @@ START_TEST(test_unknown_inbound_and_readdress)
 }
 END_TEST
 
+/* A dialer that stalls mid-handshake is closed after the handshake
+ * timeout (2 s); a full handshake afterwards still works. */
+START_TEST(test_handshake_timeout)
+{
+	uint16_t p2 = 0;
+	struct raft_transport *b = tr_start(2, &p2);
+	int fd = raw_dial(p2);
+	uint8_t half[10] = {0};
+	raw_write(fd, half, sizeof half);
+	ck_assert(raw_closed(fd));
+	close(fd);
+	ck_assert_int_eq(raw_handshake(p2, 7, 1, 2, &fd), RT_OK);
+	WAIT_FOR(raft_transport_connected(b, 1));
+	close(fd);
+	raft_transport_stop(b);
+}
+END_TEST
+
+/* One frame larger than the queue bound enters an empty queue (so any
+ * frame up to RAFT_NET_FRAME_MAX can be sent); nothing enters behind it. */
+START_TEST(test_oversized_frame_empty_queue)
+{
+	uint16_t p1 = 0, p2 = 0, p3 = test_free_port();
+	struct raft_transport_options o = {.id = 1,
+					   .cluster_id = 7,
+					   .queue_bytes = 64 * 1024,
+					   .bulk_queue_bytes = 64 * 1024,
+					   .log_fn = log_fn};
+	struct raft_transport *a = tr_start_opts(&o, "127.0.0.1", &p1);
+	struct raft_transport *b = tr_start(2, &p2);
+	struct sink sb;
+	sink_init(&sb, true);
+	raft_transport_set_receiver(b, sink_recv, &sb);
+	tr_peer(a, 2, p2);
+	tr_peer(a, 3, p3); /* nothing listens there */
+	size_t len = 1 << 20;
+	void *big = payload_make(0, len);
+	ck_assert_int_eq(raft_transport_send(a, 3, T_DATA, big, len, false), 0);
+	ck_assert_int_eq(raft_transport_send(a, 3, T_DATA, big, 16, false),
+			 -EAGAIN);
+	ck_assert_int_eq(raft_transport_send(a, 3, T_DATA, big, len, true), 0);
+	ck_assert_uint_eq(raft_transport_bulk_room(a, 3), 0);
+	ck_assert_int_eq(raft_transport_send(a, 3, T_DATA, big, 16, true),
+			 -EAGAIN);
+	ck_assert_uint_eq(st(a).dropped_full, 2);
+	for (uint64_t seq = 0; seq < 4; seq++) {
+		void *p = payload_make(seq, len);
+		send_retry(a, 2, T_DATA, p, len, false);
+		free(p);
+	}
+	WAIT_FOR(sink_count(&sb, 1) == 4);
+	sink_check(&sb);
+	free(big);
+	raft_transport_stop(a);
+	raft_transport_stop(b);
+}
+END_TEST
+
 START_TEST(test_ipv6_loopback)
 {
 	struct raft_transport_options o1 = {.id = 1, .cluster_id = 7,
@@ -921,6 +979,8 @@ Suite *raft_transport_suite(void)
 	tcase_add_test(tc, test_bad_frames_close_one_connection);
 	tcase_add_test(tc, test_handshake_refusals);
 	tcase_add_test(tc, test_unknown_inbound_and_readdress);
+	tcase_add_test(tc, test_handshake_timeout);
+	tcase_add_test(tc, test_oversized_frame_empty_queue);
 	tcase_add_test(tc, test_ipv6_loopback);
 	suite_add_tcase(s, tc);
 	return s;
