@@ -21,6 +21,10 @@ raft_libraft_a_SOURCES = \
 	raft/snapshot_xfer_send.c \
 	raft/snapshot_xfer_recv.c \
 	raft/snapshot_xfer_install.c \
+	raft/transport.h \
+	raft/transport_int.h \
+	raft/transport.c \
+	raft/transport_peer.c \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \

@@ -13,6 +13,7 @@ include %D%/engine_proof.mk
 include %D%/raft.mk
 include %D%/raft_sim.mk
 include %D%/raft_snapshot_xfer.mk
+include %D%/raft_transport.mk
 include %D%/raft_log_store.mk
 include %D%/raft_node.mk
 include %D%/xml.mk
