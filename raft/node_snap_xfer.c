@@ -111,7 +111,8 @@ static void pump(struct raft_node *n, struct xfer_out *o)
 {
 	/* Bounded by the sender's window (SNAP_WINDOW_MAX frames). */
 	for (unsigned i = 0; o->s && i <= SNAP_WINDOW_MAX; i++) {
-		if (n->net->bulk_room(n->net->ctx, o->to) < SNAP_FRAME_MAX)
+		if (n->net->bulk_room(n->net->ctx, o->to) <
+		    SNAP_CHUNK_DEFAULT + 4096)
 			return;
 		const void *frame;
 		size_t len;

@@ -6,6 +6,7 @@
 
 int main(void)
 {
-	Suite *s[] = {raft_node_single_suite(), raft_node_cluster_suite()};
+	Suite *s[] = {raft_node_single_suite(), raft_node_cluster_suite(),
+		      raft_node_tcp_suite()};
 	return test_run_suites(s, (int)(sizeof s / sizeof s[0]));
 }

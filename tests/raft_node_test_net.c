@@ -460,7 +460,7 @@ int tc_start(struct tcluster *c, uint64_t id, bool join)
 		.n_peers = (size_t)c->n,
 		.peers = &c->peers[1],
 		.join = join,
-		.net = tnet_endpoint(c->net, id),
+		.net = c->ext_net[id] ? c->ext_net[id] : tnet_endpoint(c->net, id),
 		.tick_ms = c->tick_ms,
 		.propose_timeout_ms = c->timeout_ms,
 		.snapshot_entries = c->snapshot_entries,
@@ -472,7 +472,10 @@ int tc_start(struct tcluster *c, uint64_t id, bool join)
 	int rc = raft_node_start(&o, &app, &n);
 	if (rc == 0) {
 		c->node[id] = n;
-		tnet_attach(c->net, id, n);
+		if (c->ext_net[id])
+			c->attach(c->attach_ctx, id, n);
+		else
+			tnet_attach(c->net, id, n);
 	}
 	return rc;
 }
@@ -481,7 +484,10 @@ void tc_stop(struct tcluster *c, uint64_t id)
 {
 	if (!c->node[id])
 		return;
-	tnet_attach(c->net, id, NULL);
+	if (c->ext_net[id])
+		c->attach(c->attach_ctx, id, NULL);
+	else
+		tnet_attach(c->net, id, NULL);
 	raft_node_stop(c->node[id]);
 	c->node[id] = NULL;
 }

@@ -77,6 +77,11 @@ struct tcluster {
 	char log[TNET_NODES][64][160]; /* last log lines per node (ring) */
 	unsigned n_log[TNET_NODES];
 	pthread_mutex_t log_mu;
+	/* Another network for node id (e.g. TCP): used instead of the
+	 * in-memory one; attach(ctx, id, node or NULL) routes its frames. */
+	const struct raft_net *ext_net[TNET_NODES];
+	void (*attach)(void *ctx, uint64_t id, struct raft_node *node);
+	void *attach_ctx;
 	struct tc_logctx {
 		struct tcluster *c;
 		uint64_t id;
@@ -101,5 +106,6 @@ bool tc_logged(struct tcluster *c, uint64_t id, const char *s);
 #include <check.h>
 Suite *raft_node_single_suite(void);
 Suite *raft_node_cluster_suite(void);
+Suite *raft_node_tcp_suite(void);
 
 #endif /* VS_TESTS_RAFT_NODE_TEST_NET_H */
