@@ -227,9 +227,18 @@ int gw_cluster_open(const struct gw_config *cfg, struct gw_cluster **out)
 		return -1;
 	if (open_store(c) != 0)
 		return -1;
-	if (cfg->node_id == 0)
+	if (cfg->node_id == 0) {
+		/* Ready before serving: a cluster of one elects itself and
+		 * applies its log at once; the barrier waits for that. */
+		int rc = raft_node_read_barrier(c->node);
+		if (rc != 0) {
+			gw_log(GW_LOG_ERROR, "the Raft node did not become ready: %s",
+			       raft_node_strerror(rc));
+			return -1;
+		}
 		gw_log(GW_LOG_INFO, "a cluster of one (node 1): every change goes "
 				    "through the Raft log in %s/raft", cfg->data_dir);
+	}
 	else
 		gw_log(GW_LOG_INFO, "node %llu, Raft on %s%s",
 		       (unsigned long long)cfg->node_id, cfg->raft_listen,

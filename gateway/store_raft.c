@@ -20,7 +20,8 @@
  * driver relies on it being durable (sync, before log compaction) and
  * before a snapshot, so a checkpoint always covers exactly `applied`.
  *
- * Snapshot install swaps the engine directory while no read is in flight:
+ * Snapshot install swaps the engine directory (snap_install_dir, crash-safe;
+ * snap_install_recover at every open) while no read is in flight:
  * every read and every open value or scan handle counts as a reader; the
  * install waits until there are none (readers never wait for an install,
  * so a thread holding a handle may read again without deadlock).
@@ -31,18 +32,13 @@
 #include "gateway/store.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <libgen.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/assert.h"
 #include "raft/node.h"
+#include "raft/snapshot_xfer.h" /* snap_install_dir, snap_install_recover */
 
 struct store_raft {
 	struct store base;
@@ -73,101 +69,6 @@ struct raft_scan {
 };
 
 static const struct store_ops raft_ops;
-
-/* ---- Swapping the engine directory ------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -errno;
-}
-
-static int rm_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return rc == 0 ? 0 : rc < 0 ? rc : -EIO;
-}
-
-static int fsync_parent(const char *path)
-{
-	char buf[4096];
-	if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
-		return -ENAMETOOLONG;
-	int fd = open(dirname(buf), O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
-}
-
-static int sibling(char *buf, size_t cap, const char *kv_dir, const char *sfx)
-{
-	return (size_t)snprintf(buf, cap, "%s%s", kv_dir, sfx) < cap
-		       ? 0
-		       : -ENAMETOOLONG;
-}
-
-/*
- * Replaces kv_dir with snap_dir (a closed engine's directory).  snap_dir is
- * first renamed to KV.new beside it, then exchanged with kv_dir in one
- * atomic renameat2(RENAME_EXCHANGE); where the file system lacks it, KV is
- * renamed to KV.old and KV.new to KV.  store_raft_swap_recover finishes or
- * undoes either after a crash.
- */
-static int swap_in(const char *kv_dir, const char *snap_dir)
-{
-	char nw[4096], old[4096];
-	int rc = sibling(nw, sizeof nw, kv_dir, ".new");
-	if (rc == 0)
-		rc = sibling(old, sizeof old, kv_dir, ".old");
-	if (rc == 0)
-		rc = rm_tree(nw);
-	if (rc == 0 && rename(snap_dir, nw) != 0)
-		rc = -errno;
-	if (rc == 0 && fsync_parent(nw) != 0)
-		rc = -EIO;
-	if (rc != 0)
-		return rc;
-	if (renameat2(AT_FDCWD, nw, AT_FDCWD, kv_dir, RENAME_EXCHANGE) == 0) {
-		rc = fsync_parent(kv_dir);
-		return rc == 0 ? rm_tree(nw) : rc;
-	}
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (rename(kv_dir, old) != 0 || rename(nw, kv_dir) != 0)
-		return -errno;
-	rc = fsync_parent(kv_dir);
-	return rc == 0 ? rm_tree(old) : rc;
-}
-
-/* At open: KV missing with KV.new present means the fallback swap got as
- * far as moving the old engine away: KV.new is the complete new one.  Any
- * other leftover is discarded (the install had not taken effect, or had). */
-static int swap_recover(const char *kv_dir)
-{
-	char nw[4096], old[4096];
-	int rc = sibling(nw, sizeof nw, kv_dir, ".new");
-	if (rc == 0)
-		rc = sibling(old, sizeof old, kv_dir, ".old");
-	if (rc != 0)
-		return rc;
-	struct stat st;
-	if (lstat(kv_dir, &st) != 0 && errno == ENOENT &&
-	    lstat(nw, &st) == 0) {
-		if (rename(nw, kv_dir) != 0)
-			return -errno;
-		if ((rc = fsync_parent(kv_dir)) != 0)
-			return rc;
-	}
-	rc = rm_tree(nw);
-	return rc == 0 ? rm_tree(old) : rc;
-}
 
 static struct store_raft *to_raft(struct store *s)
 {
@@ -323,7 +224,7 @@ static int app_snapshot_install(void *ctx, const char *dir, uint64_t index)
 	struct store_raft *r = ctx;
 	install_begin(r);
 	struct store *fresh = NULL;
-	int rc = swap_in(r->kv_dir, dir);
+	int rc = snap_install_dir(dir, r->kv_dir);
 	if (rc == 0)
 		rc = store_local_open_io(r->kv_dir, r->io, &fresh);
 	if (rc == 0) {
@@ -538,7 +439,7 @@ int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
 	r->base.ops = &raft_ops;
 	r->io = node->io;
 	r->kv_dir = strdup(kv_dir);
-	int rc = r->kv_dir != NULL ? swap_recover(kv_dir) : -ENOMEM;
+	int rc = r->kv_dir != NULL ? snap_install_recover(kv_dir) : -ENOMEM;
 	if (rc == 0)
 		rc = store_local_open_io(kv_dir, node->io, &r->local);
 	if (rc != 0) {
