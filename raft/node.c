@@ -133,12 +133,33 @@ void raft_node_receive(void *node, uint64_t from, uint8_t type,
 	pthread_mutex_unlock(&n->mu);
 }
 
+/* Notes that peer `from` was heard from now (a message that decoded). */
+static void heard(struct raft_node *n, uint64_t from)
+{
+	size_t free_slot = SIZE_MAX, cap = 2 * RAFT_NODES_MAX;
+	for (size_t i = 0; i < cap; i++) {
+		if (n->heard_id[i] == from) {
+			n->heard_tick[i] = n->ticks;
+			return;
+		}
+		if (free_slot == SIZE_MAX && n->heard_id[i] == 0)
+			free_slot = i;
+	}
+	if (free_slot == SIZE_MAX) /* full: replace the stalest */
+		for (size_t i = free_slot = 0; i < cap; i++)
+			if (n->heard_tick[i] < n->heard_tick[free_slot])
+				free_slot = i;
+	n->heard_id[free_slot] = from;
+	n->heard_tick[free_slot] = n->ticks;
+}
+
 static void step_msg(struct raft_node *n, uint64_t from, const uint8_t *data,
 		     size_t len)
 {
 	struct raft_msg m;
 	if (raft_msg_decode(data, len, &m) != 0)
 		return; /* bytes from the network: validated, never asserted */
+	heard(n, from);
 	/* A snapshot is stepped only once its directory is in place. */
 	if (m.to == n->opts.id && m.from == from &&
 	    (m.type != RAFT_MSG_SNAPSHOT || node_snap_accept(n, &m)))

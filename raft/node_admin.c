@@ -171,12 +171,13 @@ static void fill_member(struct raft_node *n, struct raft_node_member *m,
 		m->match = n->st.last_index;
 		m->healthy = true;
 	}
-	for (uint32_t i = 0; i < n->st.n_peers && !self; i++) {
-		if (n->st.peers[i].id == id) {
+	for (uint32_t i = 0; i < n->st.n_peers && !self; i++)
+		if (n->st.peers[i].id == id)
 			m->match = n->st.peers[i].match;
-			m->healthy = n->st.peers[i].recent_active;
-		}
-	}
+	for (size_t i = 0; i < 2 * RAFT_NODES_MAX && !self; i++)
+		if (n->heard_id[i] == id)
+			m->healthy = n->ticks - n->heard_tick[i] <=
+				     n->opts.election_ticks;
 	m->lag = commit > m->match ? commit - m->match : 0;
 }
 

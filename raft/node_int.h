@@ -138,6 +138,10 @@ struct raft_node {
 	struct node_addr addrs[RAFT_NODES_MAX * 2];
 	size_t n_addrs;
 
+	/* Tick at which each peer was last heard from (status: healthy). */
+	uint64_t heard_id[2 * RAFT_NODES_MAX];
+	uint64_t heard_tick[2 * RAFT_NODES_MAX];
+
 	/* Status cache (mu), refreshed by the driver every loop. */
 	struct raft_status st;
 };
