@@ -20,11 +20,7 @@
 #include "gateway/fs_util.h"
 #include "gateway/log.h"
 #include "raft/node.h"
-/* Until the transport branch is merged a build has clusters of one only. */
-#if __has_include("raft/transport.h")
 #include "raft/transport.h"
-#define HAVE_TRANSPORT 1
-#endif
 
 struct gw_cluster {
 	const struct gw_config *cfg;
@@ -95,13 +91,11 @@ static void node_log(void *ctx, int level, const char *line)
 	gw_log(level_of(level), "raft: %s", line);
 }
 
-#ifdef HAVE_TRANSPORT
 static void transport_log(void *ctx, enum kv_log_level level, const char *line)
 {
 	(void)ctx;
 	gw_log(level_of((int)level), "transport: %s", line);
 }
-#endif
 
 static void deliver(void *ctx, uint64_t from, uint8_t type, const void *payload,
 		    size_t len)
@@ -121,15 +115,6 @@ bool gw_cluster_faults_allowed(void)
 
 /* ---- Open and close ---------------------------------------------------- */
 
-#ifndef HAVE_TRANSPORT
-static int start_transport(struct gw_cluster *c)
-{
-	(void)c;
-	(void)deliver;
-	gw_log(GW_LOG_ERROR, "this build has no Raft transport: run without --node-id");
-	return -1;
-}
-#else
 static int start_transport(struct gw_cluster *c)
 {
 	const struct gw_config *cfg = c->cfg;
@@ -150,7 +135,6 @@ static int start_transport(struct gw_cluster *c)
 	c->net = raft_transport_net(c->transport);
 	return 0;
 }
-#endif
 
 /* The node's options from the settings; peers[] filled from --peers. */
 static void node_options(const struct gw_cluster *c, const char *raft_dir,
@@ -254,10 +238,8 @@ void gw_cluster_close(struct gw_cluster *c)
 	c->deliver_to = NULL;
 	pthread_rwlock_unlock(&c->deliver_lock);
 	store_close(c->store); /* stops the node, syncs the engine */
-#ifdef HAVE_TRANSPORT
 	if (c->transport != NULL)
 		raft_transport_stop(c->transport);
-#endif
 	pthread_rwlock_destroy(&c->deliver_lock);
 	free(c);
 }
@@ -287,10 +269,5 @@ int gw_cluster_set_fault(struct gw_cluster *c, uint64_t peer, bool drop_out,
 		return -EPERM;
 	if (c->transport == NULL)
 		return -ENOENT;
-#ifdef HAVE_TRANSPORT
 	return raft_transport_set_fault(c->transport, peer, drop_out, drop_in);
-#else
-	(void)peer, (void)drop_out, (void)drop_in;
-	return -ENOENT;
-#endif
 }
