@@ -32,3 +32,9 @@ bin_PROGRAMS += veristore
 veristore_SOURCES = gateway/main.c
 veristore_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
 veristore_LDADD = $(VERISTORE_LIBS) $(VERISTORE_SYSLIBS)
+
+# veristore-ctl: the admin API (gateway/admin.h) from the command line.
+bin_PROGRAMS += veristore-ctl
+veristore_ctl_SOURCES = gateway/ctl_main.c
+veristore_ctl_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+veristore_ctl_LDADD = $(GATEWAY_AUTH_LIBS)
