@@ -345,6 +345,8 @@ static void loop_once(struct raft_node *n, bool tick)
 		raft_status(n->r, &n->st);
 		watch_leader(n);
 	}
+	if (!n->error && raft_has_ready(n->r))
+		n->kick = true; /* more to do: next pass without waiting */
 	raft_status(n->r, &n->st);
 	watch_leader(n);
 	node_reads_complete(n);

@@ -380,6 +380,9 @@ static int ta_snapshot_install(void *ctx, const char *dir, uint64_t index)
 	}
 	pthread_mutex_unlock(&a->mu);
 	fclose(f);
+	/* Consumed, as the engine's install moves the directory away. */
+	if (rc == 0)
+		rc = test_rmtree(dir);
 	return rc;
 }
 

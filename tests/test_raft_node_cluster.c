@@ -9,6 +9,7 @@
  * for a condition.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,44 @@ START_TEST(test_cluster_snapshot_catch_up)
 	ck_assert_int_eq(tc_start(&c, f, false), 0);
 	ck_assert_int_eq(tc_propose(&c, f, 160, &res), 0);
 	ck_assert_uint_eq(check_same(&c, leader), 161);
+
+	tc_free(&c);
+}
+END_TEST
+
+/* A leader whose own snapshot came from another leader (its directory was
+ * consumed by the install) takes a fresh one to bring a follower up. */
+START_TEST(test_cluster_snapshot_from_installed)
+{
+	struct tcluster c;
+	tc_init(&c, 5, "node-snap5");
+	c.snapshot_entries = 30;
+	start_all(&c);
+	uint64_t leader = tc_wait_leader(&c, 0);
+	ck_assert_uint_ne(leader, 0);
+	uint64_t f = leader == 1 ? 2 : 1, g = 5 - (leader == 5);
+	if (g == f)
+		g = 4;
+	int res;
+	for (uint32_t i = 0; i < 5; i++)
+		ck_assert_int_eq(tc_propose(&c, leader, i, &res), 0);
+	check_same(&c, leader);
+	tc_stop(&c, f);
+	tc_stop(&c, g);
+	for (uint32_t i = 5; i < 100; i++)
+		ck_assert_int_eq(tc_propose(&c, leader, i, &res), 0);
+	ck_assert_int_eq(tc_start(&c, f, false), 0);
+	ck_assert(tc_wait_applied(&c, f, tapp_applied(&c.app[leader])));
+	ck_assert_uint_eq(c.app[f].installs, 1);
+	ck_assert_int_eq(raft_node_transfer_leader(c.node[leader], f), 0);
+	ck_assert_uint_eq(tc_wait_leader(&c, 0), f);
+	ck_assert_int_eq(tc_start(&c, g, false), 0);
+	ck_assert_int_eq(tc_propose(&c, f, 100, &res), 0);
+	ck_assert(tc_wait_applied(&c, g, tapp_applied(&c.app[f])));
+	ck_assert_uint_eq(c.app[g].installs, 1);
+	ck_assert(tc_logged(&c, f, "taking a fresh one"));
+	ck_assert(tc_logged(&c, f, "snapshot taken at index"));
+	ck_assert_uint_eq(check_same(&c, f), 101);
 	tc_free(&c);
 }
 END_TEST
@@ -374,6 +413,7 @@ Suite *raft_node_cluster_suite(void)
 	tcase_add_test(tc, test_cluster_partition_leader);
 	tcase_add_test(tc, test_cluster_follower_restart);
 	tcase_add_test(tc, test_cluster_snapshot_catch_up);
+	tcase_add_test(tc, test_cluster_snapshot_from_installed);
 	tcase_add_test(tc, test_cluster_membership);
 	suite_add_tcase(s, tc);
 	return s;
