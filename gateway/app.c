@@ -1,6 +1,7 @@
 /*
- * app.c — opening and closing what the handlers use: the store under the
- * data directory, the object layer, the signing-key cache, the collector.
+ * app.c — opening and closing what the handlers use: the cluster (the
+ * replicated store under the data directory), the object layer, the
+ * signing-key cache, the collector.
  */
 #include "gateway/app.h"
 
@@ -22,14 +23,10 @@ int gw_app_open(struct gw_app *app, const struct gw_config *cfg)
 {
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
-	char dir[4096];
-	if ((size_t)snprintf(dir, sizeof dir, "%s/kv", cfg->data_dir) >= sizeof dir)
+	if (gw_cluster_open(cfg, &app->cluster) != 0)
 		return -1;
-	int rc = store_local_open(dir, &app->store);
-	if (rc != 0) {
-		gw_log(GW_LOG_ERROR, "cannot open the store in %s: %s", dir, store_strerror(rc));
-		return -1;
-	}
+	app->store = gw_cluster_store(app->cluster);
+	int rc;
 	struct obj_options oo;
 	obj_options_init(&oo);
 	oo.chunk_bytes = (uint32_t)cfg->chunk_bytes;
@@ -43,6 +40,8 @@ int gw_app_open(struct gw_app *app, const struct gw_config *cfg)
 	go.interval_ms = cfg->gc_interval_s * 1000;
 	go.grace_ns = cfg->gc_grace_s * 1000000000ull;
 	go.log_fn = gc_log;
+	go.active = gw_cluster_is_leader; /* issue 5: leader-only, via the log */
+	go.active_ctx = app->cluster;
 	if ((rc = gc_new(app->obj, &go, &app->gc)) != 0 || (rc = gc_start(app->gc)) != 0) {
 		gw_log(GW_LOG_ERROR, "cannot start the garbage collector: %d", rc);
 		return -1;
@@ -55,6 +54,6 @@ void gw_app_close(struct gw_app *app)
 	gc_free(app->gc);
 	sigv4_key_cache_free(app->key_cache);
 	obj_free(app->obj);
-	store_close(app->store);
+	gw_cluster_close(app->cluster);
 }
 

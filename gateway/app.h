@@ -7,6 +7,7 @@
 #ifndef VS_GATEWAY_APP_H
 #define VS_GATEWAY_APP_H
 
+#include "gateway/cluster.h"
 #include "gateway/config.h"
 #include "gateway/gc.h"
 #include "gateway/object.h"
@@ -17,20 +18,24 @@
 
 struct gw_app {
 	const struct gw_config *cfg;
-	struct store *store;
+	struct gw_cluster *cluster; /* transport, Raft node, replicated store */
+	struct store *store;        /* the cluster's */
 	struct obj *obj;
 	struct sigv4_key_cache *key_cache;
 	struct gc *gc;     /* the collector (gateway/gc.h) */
 };
 
 /*
- * Opens the store in cfg->data_dir/kv, the object layer over it, the
- * signing-key cache and the collector (started).  cfg is borrowed for the
+ * Joins the cluster (gateway/cluster.h: the replicated store over
+ * cfg->data_dir/kv and /raft; a cluster of one without --node-id), the
+ * object layer over it, the signing-key cache and the collector (started;
+ * it collects while this node is the leader).  cfg is borrowed for the
  * app's life.  Returns 0, or -1 after logging why; gw_app_close is safe on
  * a partly opened app.
  */
 int gw_app_open(struct gw_app *app, const struct gw_config *cfg);
-/* Stops the collector and frees everything; the store syncs as it closes. */
+/* Stops the collector and frees everything; the node stops and the engine
+ * syncs as the cluster closes. */
 void gw_app_close(struct gw_app *app);
 
 static inline struct gw_app *gw_app_of(const struct gw_request *req)

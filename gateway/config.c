@@ -19,7 +19,7 @@
 
 #include "engine/assert.h"
 
-enum opt_type { OPT_STRING, OPT_U64, OPT_SIZE, OPT_LEVEL };
+enum opt_type { OPT_STRING, OPT_U64, OPT_SIZE, OPT_LEVEL, OPT_BOOL };
 
 struct opt {
 	const char *name;  /* flag (--name) and config file key */
@@ -59,6 +59,21 @@ static const struct opt opts[] = {
 	 "replaced or unreferenced data is kept this long, for reads in flight (default 900)"},
 	{"log-level", "VERISTORE_LOG_LEVEL", OPT_LEVEL, OFF(log_level), false,
 	 "LEVEL", "debug, info, warn or error (default info)"},
+	{"node-id", "VERISTORE_NODE_ID", OPT_U64, OFF(node_id), false, "N",
+	 "this node's id in a cluster (1..); unset: a cluster of one"},
+	{"raft-listen", "VERISTORE_RAFT_LISTEN", OPT_STRING, OFF(raft_listen), false,
+	 "HOST:PORT", "address of this node's Raft transport (with --node-id)"},
+	{"peers", "VERISTORE_PEERS", OPT_STRING, OFF(peers), false, "LIST",
+	 "every initial voter's Raft address, this node included: 1=H:P,2=H:P,..."},
+	{"join", "VERISTORE_JOIN", OPT_BOOL, OFF(join), false, "",
+	 "start empty and wait to be added to a running cluster"},
+	{"raft-tick-ms", "VERISTORE_RAFT_TICK_MS", OPT_U64, OFF(raft_tick_ms), false,
+	 "MS", "Raft tick; the election timeout is 10 ticks (default 100)"},
+	{"raft-snapshot-entries", "VERISTORE_RAFT_SNAPSHOT_ENTRIES", OPT_U64,
+	 OFF(raft_snapshot_entries), false, "N",
+	 "snapshot and compact the log after this many applied entries (default 10000)"},
+	{"raft-cluster-id", "VERISTORE_RAFT_CLUSTER_ID", OPT_U64, OFF(raft_cluster_id),
+	 false, "N", "nodes refuse peers of another cluster id (default 1)"},
 };
 
 #define OPT_COUNT (sizeof opts / sizeof opts[0])
@@ -76,6 +91,9 @@ static void cfg_defaults(struct gw_config *cfg)
 	cfg->gc_interval_s = 60;
 	cfg->gc_grace_s = 900;
 	cfg->log_level = GW_LOG_INFO;
+	cfg->raft_tick_ms = 100;
+	cfg->raft_snapshot_entries = 10000;
+	cfg->raft_cluster_id = 1;
 }
 
 /* Parses "123", "64K", "4M", "1G" (binary units). */
@@ -128,15 +146,36 @@ static int opt_set(struct gw_config *cfg, const struct opt *o, const char *val)
 	}
 	case OPT_LEVEL:
 		return gw_log_level_parse(val, (enum gw_log_level *)(void *)base);
+	case OPT_BOOL: {
+		bool *b = (bool *)(void *)base;
+		if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0 ||
+		    strcmp(val, "yes") == 0)
+			*b = true;
+		else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0 ||
+			 strcmp(val, "no") == 0)
+			*b = false;
+		else
+			return -1;
+		return 0;
+	}
 	}
 	UNREACHABLE();
 	return -1;
 }
 
+/* A config file may spell names with '_' for '-' (node_id, raft_listen). */
+static bool name_eq(const char *opt_name, const char *name)
+{
+	for (; *opt_name != '\0' && *name != '\0'; opt_name++, name++)
+		if (*opt_name != *name && !(*opt_name == '-' && *name == '_'))
+			return false;
+	return *opt_name == *name;
+}
+
 static const struct opt *opt_find(const char *name)
 {
 	for (size_t i = 0; i < OPT_COUNT; i++)
-		if (strcmp(opts[i].name, name) == 0)
+		if (name_eq(opts[i].name, name))
 			return &opts[i];
 	return NULL;
 }
@@ -214,6 +253,8 @@ static void print_help(FILE *out)
 			snprintf(left, sizeof left, "%s", o->env);
 		else
 			snprintf(left, sizeof left, "--%s %s", o->name, o->arg);
+		if (o->type == OPT_BOOL)
+			snprintf(left, sizeof left, "--%s", o->name);
 		fprintf(out, "  %-24s %s\n", left, o->help);
 		if (!o->secret && o->env)
 			fprintf(out, "  %-24s   (environment: %s)\n", "", o->env);
@@ -235,8 +276,10 @@ static int load_flags(struct gw_config *cfg, int argc, char **argv, FILE *out,
 	size_t n = 0;
 	for (size_t i = 0; i < OPT_COUNT; i++)
 		if (!opts[i].secret)
-			longopts[n++] = (struct option){opts[i].name, required_argument, NULL,
-							(int)(256 + i)};
+			longopts[n++] = (struct option){
+				opts[i].name,
+				opts[i].type == OPT_BOOL ? no_argument : required_argument,
+				NULL, (int)(256 + i)};
 	longopts[n++] = (struct option){"config", required_argument, NULL, 'c'};
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[n++] = (struct option){"version", no_argument, NULL, 'V'};
@@ -259,7 +302,7 @@ static int load_flags(struct gw_config *cfg, int argc, char **argv, FILE *out,
 			fprintf(err, "veristore: bad option '%s' (try --help)\n", argv[optind - 1]);
 			return -1;
 		}
-		if (opt_set(cfg, &opts[c - 256], optarg) != 0) {
+		if (opt_set(cfg, &opts[c - 256], optarg ? optarg : "1") != 0) {
 			fprintf(err, "veristore: bad value for --%s: '%s'\n", opts[c - 256].name,
 				optarg);
 			return -1;
@@ -282,6 +325,51 @@ static const char *find_config_flag(int argc, char **argv)
 			return argv[i] + 9;
 	}
 	return getenv("VERISTORE_CONFIG");
+}
+
+/* The clustering settings agree with each other (cluster-common.md). */
+static int validate_cluster(const struct gw_config *cfg, FILE *err)
+{
+	if (cfg->raft_tick_ms == 0 || cfg->raft_tick_ms > 60000 ||
+	    cfg->raft_cluster_id == 0 || cfg->raft_snapshot_entries == 0) {
+		fprintf(err, "veristore: raft-tick-ms must be 1..60000; raft-cluster-id "
+			     "and raft-snapshot-entries at least 1\n");
+		return -1;
+	}
+	if (cfg->node_id == 0) {
+		if (cfg->raft_listen || cfg->peers || cfg->join) {
+			fprintf(err, "veristore: raft-listen, peers and join need --node-id\n");
+			return -1;
+		}
+		return 0;
+	}
+	char host[256];
+	uint16_t port;
+	if (cfg->raft_listen == NULL ||
+	    gw_config_listen_parse(cfg->raft_listen, host, sizeof host, &port) != 0) {
+		fprintf(err, "veristore: --node-id needs --raft-listen HOST:PORT\n");
+		return -1;
+	}
+	if (cfg->join) {
+		if (cfg->peers != NULL) {
+			fprintf(err, "veristore: --join and --peers exclude each other\n");
+			return -1;
+		}
+		return 0;
+	}
+	struct gw_peer peers[GW_PEERS_MAX];
+	int n = cfg->peers ? gw_config_peers_parse(cfg->peers, peers, GW_PEERS_MAX) : -1;
+	if (n < 0) {
+		fprintf(err, "veristore: --peers wants 1=HOST:PORT,2=HOST:PORT,... "
+			     "(distinct ids >= 1, at most %d)\n", GW_PEERS_MAX);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (peers[i].id == cfg->node_id)
+			return 0;
+	fprintf(err, "veristore: --peers must list this node (id %llu)\n",
+		(unsigned long long)cfg->node_id);
+	return -1;
 }
 
 static int validate(const struct gw_config *cfg, FILE *err)
@@ -308,7 +396,7 @@ static int validate(const struct gw_config *cfg, FILE *err)
 		fprintf(err, "veristore: region must not be empty\n");
 		return -1;
 	}
-	return 0;
+	return validate_cluster(cfg, err);
 }
 
 int gw_config_load(struct gw_config *cfg, int argc, char **argv, FILE *out,
@@ -347,7 +435,45 @@ void gw_config_free(struct gw_config *cfg)
 		free(cfg->secret_key);
 	}
 	free(cfg->config_file);
+	free(cfg->raft_listen);
+	free(cfg->peers);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+int gw_config_peers_parse(const char *peers, struct gw_peer *out, size_t max)
+{
+	size_t n = 0;
+	const char *p = peers;
+	for (;;) { /* bounded: each round consumes one entry */
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (eq == NULL || n == max)
+			return -1;
+		char *idend = NULL;
+		errno = 0;
+		unsigned long long id = strtoull(p, &idend, 10);
+		if (errno != 0 || idend != eq || *p < '0' || *p > '9' || id == 0)
+			return -1;
+		size_t alen = len - (size_t)(eq + 1 - p);
+		if (alen == 0 || alen >= sizeof out[n].addr)
+			return -1;
+		memcpy(out[n].addr, eq + 1, alen);
+		out[n].addr[alen] = '\0';
+		out[n].id = id;
+		char host[256];
+		uint16_t port;
+		if (gw_config_listen_parse(out[n].addr, host, sizeof host, &port) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (out[i].id == id)
+				return -1;
+		n++;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return (int)n;
 }
 
 int gw_config_listen_parse(const char *listen, char *host, size_t host_size,

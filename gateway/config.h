@@ -34,7 +34,29 @@ struct gw_config {
 	uint64_t gc_grace_s;      /* garbage is kept this long for reads in flight; 900 */
 	enum gw_log_level log_level; /* default info */
 	char *config_file;        /* the file read, if any */
+	/* Clustering (issue 5).  node_id 0: a cluster of one (node 1, no
+	 * Raft port), the same code path. */
+	uint64_t node_id;
+	char *raft_listen;        /* "HOST:PORT" of this node's Raft transport */
+	char *peers;              /* "1=HOST:PORT,2=HOST:PORT,..." initial voters */
+	bool join;                /* start empty, wait to be added by a leader */
+	uint64_t raft_tick_ms;    /* default 100 (election timeout: 10 ticks) */
+	uint64_t raft_snapshot_entries; /* default 10000 */
+	uint64_t raft_cluster_id; /* default 1 */
 };
+
+/* One entry of --peers. */
+#define GW_PEERS_MAX 16
+struct gw_peer {
+	uint64_t id;
+	char addr[128];
+};
+
+/*
+ * Parses "1=127.0.0.1:7001,2=[::1]:7002": ids >= 1, distinct, each address
+ * HOST:PORT.  Returns the number of peers (1..max) or -1.
+ */
+int gw_config_peers_parse(const char *peers, struct gw_peer *out, size_t max);
 
 /*
  * Fills *cfg from defaults, the config file, the environment and argv, in

@@ -391,6 +391,14 @@ int gc_run_sweep(struct gc *g)
 
 /* ---- The thread ---- */
 
+static void gc_count_idle(struct gc *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->stats.idle_passes++;
+	pthread_cond_broadcast(&g->cv); /* tests wait on the count */
+	pthread_mutex_unlock(&g->mu);
+}
+
 static void *gc_main(void *arg)
 {
 	struct gc *g = arg;
@@ -408,9 +416,14 @@ static void *gc_main(void *arg)
 		if (g->stop)
 			break;
 		pthread_mutex_unlock(&g->mu);
-		(void)gc_run_eager(g);
-		if (g->opts.sweep_every > 0 && ++pass % g->opts.sweep_every == 0)
-			(void)gc_run_sweep(g);
+		if (g->opts.active != NULL && !g->opts.active(g->opts.active_ctx)) {
+			gc_count_idle(g);
+		} else {
+			(void)gc_run_eager(g);
+			if (g->opts.sweep_every > 0 &&
+			    ++pass % g->opts.sweep_every == 0)
+				(void)gc_run_sweep(g);
+		}
 		pthread_mutex_lock(&g->mu);
 	}
 	pthread_mutex_unlock(&g->mu);

@@ -15,13 +15,14 @@
  *     than inflight_max_ns (a crashed PUT) and deletes part records whose
  *     upload is gone (a part that raced an abort).
  *
- * Under Raft it runs on the leader only: gc_start/gc_stop follow
- * leadership.  A gc is driven by its thread or, in tests, by calling
+ * Under Raft it runs on the leader only: the thread skips its passes
+ * while gc_options.active says this node is not the leader.  A gc is driven by its thread or, in tests, by calling
  * gc_run_eager/gc_run_sweep directly with an injected clock.
  */
 #ifndef VS_GATEWAY_GC_H
 #define VS_GATEWAY_GC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gateway/object.h"
@@ -36,6 +37,14 @@ struct gc_options {
 	/* Wall clock (ns since the epoch); NULL = the object layer's. */
 	uint64_t (*clock_ns)(void *ctx);
 	void *clock_ctx;
+	/*
+	 * Whether the thread's passes should run now (NULL: always).  Under
+	 * Raft the app answers "this node is the leader", so one node
+	 * collects and its deletions go through the log; a pass skipped here
+	 * counts in gc_stats.idle_passes.  Called from the gc thread.
+	 */
+	bool (*active)(void *ctx);
+	void *active_ctx;
 	/* One line per event; NULL = silent.  Called from the gc thread. */
 	void (*log_fn)(void *ctx, const char *line);
 	void *log_ctx;
@@ -52,6 +61,7 @@ struct gc_stats {
 	uint64_t inflight_expired;
 	uint64_t orphan_parts;
 	uint64_t errors;
+	uint64_t idle_passes;     /* thread passes skipped: not active */
 };
 
 struct gc;

@@ -8,6 +8,7 @@
 #include "gateway/handler.h"
 
 #include "engine/assert.h"
+#include "gateway/admin.h"
 #include "gateway/s3_ops.h"
 
 static const struct gw_handler *const handlers[S3_OP_COUNT] = {
@@ -36,6 +37,7 @@ static const struct gw_handler *const handlers[S3_OP_COUNT] = {
 	[S3_OP_GET_OBJECT_TAGGING] = &gw_handler_get_object_tagging,
 	[S3_OP_PUT_OBJECT_TAGGING] = &gw_handler_put_object_tagging,
 	[S3_OP_DELETE_OBJECT_TAGGING] = &gw_handler_delete_object_tagging,
+	[S3_OP_ADMIN] = &gw_handler_admin,
 };
 
 const struct gw_handler *gw_handler_for(enum s3_op op)

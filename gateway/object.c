@@ -99,6 +99,7 @@ int obj_err_from_store(int rc)
 	case 0:
 		return 0;
 	case STORE_EINDETERMINATE:
+	case STORE_EUNAVAILABLE: /* Raft: no leader or quorum in time */
 	case STORE_ECLOSED:
 		return OBJ_EUNAVAILABLE;
 	default:

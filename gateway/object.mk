@@ -7,6 +7,7 @@ gateway_libobject_a_SOURCES = \
 	gateway/store.h \
 	gateway/store_batch.c \
 	gateway/store_local.c \
+	gateway/store_raft.c \
 	gateway/object.h \
 	gateway/object_keys.h \
 	gateway/object_keys.c \

@@ -101,6 +101,7 @@ static const char *const op_names[S3_OP_COUNT] = {
 	[S3_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
 	[S3_OP_PUT_OBJECT_TAGGING] = "PutObjectTagging",
 	[S3_OP_DELETE_OBJECT_TAGGING] = "DeleteObjectTagging",
+	[S3_OP_ADMIN] = "VeriStoreAdmin",
 };
 
 const char *s3_op_name(enum s3_op op)

@@ -49,6 +49,8 @@ enum s3_op {
 	S3_OP_GET_OBJECT_TAGGING,
 	S3_OP_PUT_OBJECT_TAGGING,
 	S3_OP_DELETE_OBJECT_TAGGING,
+	/* VeriStore's own admin API under /_veristore/ (gateway/admin.h) */
+	S3_OP_ADMIN,
 	S3_OP_COUNT
 };
 

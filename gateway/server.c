@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
+#include "gateway/admin.h"
 #include "gateway/auth.h"
 #include "gateway/body.h"
 #include "gateway/handler.h"
@@ -254,6 +255,11 @@ static enum s3_error route_request(struct gw_request *req)
 		return e;
 	if (qmark != NULL && (e = parse_query(req, qmark + 1)) != S3_OK)
 		return e;
+	if (strcmp(req->bucket, GW_ADMIN_BUCKET) == 0) {
+		/* No S3 bucket is named so (names cannot start with '_'). */
+		req->op = S3_OP_ADMIN;
+		return S3_OK;
+	}
 	const char *names[GW_QUERY_ARGS_MAX];
 	for (size_t i = 0; i < req->query_count; i++)
 		names[i] = req->query[i].name;

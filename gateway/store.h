@@ -34,6 +34,8 @@ enum store_error {
 	STORE_ETOOBIG = -3005,        /* batch too large for one commit */
 	STORE_EIO = -3006,            /* the store failed (disk, corruption) */
 	STORE_ECLOSED = -3007,        /* the store is shutting down */
+	STORE_EUNAVAILABLE = -3008,   /* no leader or quorum in time (Raft):
+					 nothing was committed, retry */
 };
 
 /* Static text for any store_* return code. */
@@ -271,5 +273,46 @@ struct kv_io;
 int store_local_open_io(const char *dir, const struct kv_io *io,
 			struct store **out);
 void store_local_stats(struct store *s, struct store_local_stats *out);
+
+/*
+ * What a replicated store (store_raft.c) needs of the local one, which
+ * stays the one place conditions are checked and batches written.  Called
+ * by one thread (the Raft driver's apply), beside concurrent reads.
+ *
+ * store_local_apply: the conditions, then the mutations in one engine write
+ * carrying applied_index as the engine's applied-index marker (atomically
+ * with them, so a restart never applies the entry twice); not synced.  0 or
+ * STORE_ECOND (*failed set; nothing written) or another error.
+ * store_local_mark: a write with only the marker.
+ * store_local_applied_index: the newest marker (kv_applied_index).
+ * store_local_sync: everything written so far made durable (kv_sync).
+ * store_local_checkpoint_to: a consistent copy in the new directory dir
+ * (kv_checkpoint_to); *applied_index the marker it covers.
+ */
+int store_local_apply(struct store *s, const struct store_batch *b,
+		      uint64_t applied_index, size_t *failed);
+int store_local_mark(struct store *s, uint64_t applied_index);
+uint64_t store_local_applied_index(struct store *s);
+int store_local_sync(struct store *s);
+int store_local_checkpoint_to(struct store *s, const char *dir,
+			      uint64_t *applied_index);
+
+/* ---- The replicated store (store_raft.c) --------------------------------- */
+
+/*
+ * Opens the engine in kv_dir (DATA/kv) and starts a Raft node (raft/node.h)
+ * with the given options (node->dir is DATA/raft) whose state machine it
+ * is; the store owns the node from then on and stops it in store_close.
+ * Submits are proposed and return once applied here; reads pass a ReadIndex
+ * barrier first.  Returns 0, a store error, or a raft_node_start error
+ * (raft_node_strerror).  The network's receiver must be pointed at
+ * store_raft_node(*out) (raft_node_receive) by the caller.
+ */
+struct raft_node;
+struct raft_node_options;
+int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
+		    struct store **out);
+/* The node inside (borrowed), for status, membership and the network. */
+struct raft_node *store_raft_node(struct store *s);
 
 #endif /* VS_GATEWAY_STORE_H */

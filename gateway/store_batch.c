@@ -201,6 +201,8 @@ const char *store_strerror(int err)
 		return "store I/O failure";
 	case STORE_ECLOSED:
 		return "store closed";
+	case STORE_EUNAVAILABLE:
+		return "no leader or quorum (retry)";
 	default:
 		return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
 	}

@@ -176,24 +176,30 @@ static int local_wait_durable(struct store_local *l, uint64_t ticket)
 	return rc;
 }
 
-static int local_submit(struct store *s, const struct store_batch *b,
-			size_t *failed)
+/*
+ * The one place a batch is checked and written (store_local_submit and,
+ * under Raft, store_local_apply): the preconditions and the kv_write of the
+ * mutations (with the applied-index marker if marker > 0) under write_mu.
+ * Nothing is written when a condition fails.  No sync.
+ */
+static int local_check_write(struct store_local *l, const struct store_batch *b,
+			     uint64_t marker, size_t *failed, uint64_t *ticket)
 {
-	struct store_local *l = to_local(s);
 	struct kv_batch *kb = NULL;
 	int rc = kv_batch_new(&kb);
 	if (rc != 0)
 		return map_err(rc);
 	rc = local_build(b, kb);
-	uint64_t ticket = 0;
+	if (marker > 0)
+		kv_batch_set_applied_index(kb, marker);
 	if (rc == 0) {
 		pthread_mutex_lock(&l->write_mu);
 		rc = local_check(l, b, failed);
-		if (rc == 0 && kv_batch_count(kb) > 0)
+		if (rc == 0 && (kv_batch_count(kb) > 0 || marker > 0))
 			rc = map_err(kv_write(l->kv, kb));
 		if (rc == 0) {
 			pthread_mutex_lock(&l->sync_mu);
-			ticket = ++l->written;
+			*ticket = ++l->written;
 			l->stats.submits++;
 			pthread_mutex_unlock(&l->sync_mu);
 		} else if (rc == STORE_ECOND) {
@@ -204,6 +210,15 @@ static int local_submit(struct store *s, const struct store_batch *b,
 		pthread_mutex_unlock(&l->write_mu);
 	}
 	kv_batch_free(kb);
+	return rc;
+}
+
+static int local_submit(struct store *s, const struct store_batch *b,
+			size_t *failed)
+{
+	struct store_local *l = to_local(s);
+	uint64_t ticket = 0;
+	int rc = local_check_write(l, b, 0, failed, &ticket);
 	if (rc == 0 && !store_batch_lazy(b))
 		rc = local_wait_durable(l, ticket);
 	return rc;
@@ -368,4 +383,49 @@ void store_local_stats(struct store *s, struct store_local_stats *out)
 	pthread_mutex_lock(&l->sync_mu);
 	*out = l->stats;
 	pthread_mutex_unlock(&l->sync_mu);
+}
+
+/* ---- For a replicated store (store_raft.c) ------------------------------ */
+
+int store_local_apply(struct store *s, const struct store_batch *b,
+		      uint64_t applied_index, size_t *failed)
+{
+	ASSERT(applied_index > 0);
+	uint64_t ticket = 0;
+	return local_check_write(to_local(s), b, applied_index, failed, &ticket);
+}
+
+int store_local_mark(struct store *s, uint64_t applied_index)
+{
+	struct store_local *l = to_local(s);
+	struct kv_batch *kb = NULL;
+	int rc = kv_batch_new(&kb);
+	if (rc != 0)
+		return map_err(rc);
+	kv_batch_set_applied_index(kb, applied_index);
+	pthread_mutex_lock(&l->write_mu);
+	rc = map_err(kv_write(l->kv, kb));
+	pthread_mutex_unlock(&l->write_mu);
+	kv_batch_free(kb);
+	return rc;
+}
+
+uint64_t store_local_applied_index(struct store *s)
+{
+	return kv_applied_index(to_local(s)->kv);
+}
+
+int store_local_sync(struct store *s)
+{
+	struct store_local *l = to_local(s);
+	pthread_mutex_lock(&l->sync_mu);
+	l->stats.syncs++;
+	pthread_mutex_unlock(&l->sync_mu);
+	return map_err(kv_sync(l->kv));
+}
+
+int store_local_checkpoint_to(struct store *s, const char *dir,
+			      uint64_t *applied_index)
+{
+	return map_err(kv_checkpoint_to(to_local(s)->kv, dir, applied_index));
 }

@@ -15,8 +15,28 @@ raft_libraft_a_SOURCES = \
 	raft/confchange.c \
 	raft/ready.c \
 	raft/codec.c \
+	raft/snapshot_xfer.h \
+	raft/snapshot_xfer_int.h \
+	raft/snapshot_xfer.c \
+	raft/snapshot_xfer_send.c \
+	raft/snapshot_xfer_recv.c \
+	raft/snapshot_xfer_install.c \
+	raft/transport.h \
+	raft/transport_int.h \
+	raft/transport.c \
+	raft/transport_peer.c \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \
 	raft/log_store_record.c \
-	raft/log_store_conf.c
+	raft/log_store_conf.c \
+	raft/net.h \
+	raft/node.h \
+	raft/node_int.h \
+	raft/node.c \
+	raft/node_propose.c \
+	raft/node_read.c \
+	raft/node_admin.c \
+	raft/node_peers.c \
+	raft/node_snapshot.c \
+	raft/node_snap_xfer.c

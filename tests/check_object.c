@@ -13,6 +13,7 @@ int main(void)
 		suite_object_ops(),   suite_object_list(),
 		suite_object_multipart(), suite_object_gc(),
 		suite_object_model(), suite_object_crash(),
+		suite_object_store_raft(),
 	};
 	return test_run_suites(suites, (int)(sizeof suites / sizeof *suites));
 }

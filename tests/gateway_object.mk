@@ -12,6 +12,8 @@ tests_check_object_SOURCES = \
 	tests/test_object_memstore.c \
 	tests/test_object_meta.c \
 	tests/test_object_store.c \
+	tests/test_object_store_raft.c \
+	tests/raft_node_test_net.c tests/raft_node_test_net.h \
 	tests/test_object_ops.c \
 	tests/test_object_list.c \
 	tests/test_object_multipart.c \
@@ -21,8 +23,14 @@ tests_check_object_SOURCES = \
 	tests/fault_io.c tests/fault_io.h
 tests_check_object_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_OBJECT_ENGINE=1
 tests_check_object_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
-tests_check_object_LDADD = gateway/libobject.a engine/libengine.a \
+tests_check_object_LDADD = gateway/libobject.a raft/libraft.a engine/libengine.a \
 	tests/libtestutil.a $(CHECK_LIBS) $(CRYPTO_LIBS) $(ENGINE_LIBS)
+
+# The same suites with the engine-backed store replaced by store_raft (a
+# cluster of one over the in-memory net): the object layer, its reference
+# model and the store contract on the Raft path.
+TESTS += tests/check_object_raft.sh
+EXTRA_DIST += tests/check_object_raft.sh
 
 # The record decoder's fuzz target; its corpus replays in make check.
 if FUZZING

@@ -43,11 +43,17 @@ struct test_backend *test_backend_new(const char *tag);
 /* The memory store regardless of the build. */
 struct test_backend *test_backend_new_kind(const char *tag, bool memory);
 struct store *test_backend_open(struct test_backend *b);
+/* Whether b is store_raft (VERISTORE_TEST_STORE=raft). */
+bool test_backend_raft(const struct test_backend *b);
 void test_backend_close(struct test_backend *b); /* closes the store */
 void test_backend_free(struct test_backend *b);
 /* Number of chunk keys present (for GC assertions). */
 size_t test_backend_chunks(struct test_backend *b);
 size_t test_backend_count_family(struct test_backend *b, char tag);
+
+/* The store contract's checks (test_object_store.c), for any store. */
+void store_contract_conditions(struct store *s);
+void store_contract_scan(struct store *s);
 
 /* A settable clock for obj_options / gc_options. */
 struct test_clock {
@@ -95,5 +101,6 @@ Suite *suite_object_multipart(void);
 Suite *suite_object_gc(void);
 Suite *suite_object_model(void);
 Suite *suite_object_crash(void);
+Suite *suite_object_store_raft(void);
 
 #endif /* VS_TESTS_TEST_OBJECT_H */

@@ -10,13 +10,41 @@
 #include <string.h>
 
 #include "engine/assert.h"
+#include "raft/node.h"
+#include "tests/raft_node_test_net.h"
 #include "tests/testutil.h"
 
 struct test_backend {
 	char *dir;
 	struct memstore_data *mem;
 	struct store *open;
+	struct tnet *net; /* the Raft store (a cluster of one) */
 };
+
+/* VERISTORE_TEST_STORE=raft runs the engine-backed suites on store_raft
+ * (tests/check_object_raft.sh): the same contract on the Raft path. */
+static bool use_raft(void)
+{
+	const char *v = getenv("VERISTORE_TEST_STORE");
+	return v != NULL && strcmp(v, "raft") == 0;
+}
+
+/* store_raft as a cluster of one over the in-memory net: dir/kv, dir/raft. */
+static int raft_open(struct test_backend *b)
+{
+	char kv[4096], raft[4096];
+	snprintf(kv, sizeof kv, "%s/kv", b->dir);
+	snprintf(raft, sizeof raft, "%s/raft", b->dir);
+	struct raft_node_peer self = {.id = 1};
+	struct raft_node_options o = {
+		.id = 1, .dir = raft, .n_peers = 1, .peers = &self,
+		.net = tnet_endpoint(b->net, 1), .tick_ms = 10,
+	};
+	int rc = store_raft_open(kv, &o, &b->open);
+	if (rc == 0)
+		tnet_attach(b->net, 1, store_raft_node(b->open));
+	return rc;
+}
 
 struct test_backend *test_backend_new_kind(const char *tag, bool memory)
 {
@@ -27,6 +55,8 @@ struct test_backend *test_backend_new_kind(const char *tag, bool memory)
 	} else {
 		b->dir = test_tmpdir_new(tag);
 		ASSERT(b->dir != NULL);
+		if (use_raft())
+			b->net = tnet_new();
 	}
 	return b;
 }
@@ -44,13 +74,21 @@ struct store *test_backend_open(struct test_backend *b)
 {
 	ASSERT(b->open == NULL);
 	int rc = b->mem ? memstore_open(b->mem, &b->open)
-			: store_local_open(b->dir, &b->open);
+		 : b->net ? raft_open(b)
+			  : store_local_open(b->dir, &b->open);
 	ck_assert_msg(rc == 0, "store open: %s", store_strerror(rc));
 	return b->open;
 }
 
+bool test_backend_raft(const struct test_backend *b)
+{
+	return b->net != NULL;
+}
+
 void test_backend_close(struct test_backend *b)
 {
+	if (b->net != NULL && b->open != NULL)
+		tnet_attach(b->net, 1, NULL);
 	store_close(b->open);
 	b->open = NULL;
 }
@@ -61,6 +99,8 @@ void test_backend_free(struct test_backend *b)
 		return;
 	test_backend_close(b);
 	memstore_data_free(b->mem);
+	if (b->net != NULL)
+		tnet_free(b->net);
 	if (b->dir != NULL)
 		test_tmpdir_free(b->dir);
 	free(b);

@@ -4,6 +4,7 @@
  * then sees), in-flight uploads untouched, the sweep's orphans (crashed
  * PUTs, expired in-flight records, young chunks kept, orphan parts).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,88 @@ START_TEST(gc_thread_start_stop)
 }
 END_TEST
 
+/* The app's "am I the leader" hook: the thread's passes run only while it
+ * says yes (issue 5: the collector runs on the leader only). */
+struct leader_hook {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool leader;
+	unsigned calls;
+};
+
+static bool hook_active(void *ctx)
+{
+	struct leader_hook *h = ctx;
+	pthread_mutex_lock(&h->mu);
+	h->calls++;
+	bool r = h->leader;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return r;
+}
+
+/* Waits (no timeout: the tcase's bounds it) until the hook was asked n
+ * more times; returns the count. */
+static unsigned hook_wait(struct leader_hook *h, unsigned n, int leader)
+{
+	pthread_mutex_lock(&h->mu);
+	if (leader >= 0)
+		h->leader = leader != 0;
+	unsigned target = h->calls + n;
+	while (h->calls < target)
+		pthread_cond_wait(&h->cv, &h->mu);
+	unsigned c = h->calls;
+	pthread_mutex_unlock(&h->mu);
+	return c;
+}
+
+START_TEST(gc_thread_leader_only)
+{
+	struct tenv e;
+	tenv_init(&e, "gc-leader", CHUNK);
+	struct leader_hook h = {.leader = false};
+	pthread_mutex_init(&h.mu, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	struct gc_options go;
+	gc_options_init(&go);
+	go.interval_ms = 1;
+	go.grace_ns = 100 * SEC;
+	go.clock_ns = test_clock_ns;
+	go.clock_ctx = &e.clock;
+	go.active = hook_active;
+	go.active_ctx = &h;
+	struct gc *g = NULL;
+	ck_assert_int_eq(gc_new(e.o, &go, &g), 0);
+	ck_assert_int_eq(obj_bucket_create(e.o, "bkt", NULL), 0);
+	uint8_t a[3000], b[1500];
+	memset(a, 'a', sizeof a);
+	memset(b, 'b', sizeof b);
+	ck_assert_int_eq(tobj_put(e.o, "bkt", "k", a, sizeof a, NULL), 0);
+	ck_assert_int_eq(tobj_put(e.o, "bkt", "k", b, sizeof b, NULL), 0);
+	e.clock.ns += 200 * SEC; /* the old chunks are garbage now */
+	ck_assert_uint_eq(test_backend_chunks(e.be), 5);
+	ck_assert_int_eq(gc_start(g), 0);
+	hook_wait(&h, 5, -1); /* five passes as a follower */
+	struct gc_stats st;
+	gc_stats_get(g, &st);
+	ck_assert_uint_eq(st.passes, 0);
+	ck_assert_uint_ge(st.idle_passes, 4);
+	ck_assert_uint_eq(test_backend_chunks(e.be), 5);
+	/* Leader: the pass after the switch completes before the hook is
+	 * asked twice more. */
+	hook_wait(&h, 2, 1);
+	hook_wait(&h, 1, -1);
+	gc_stop(g);
+	gc_stats_get(g, &st);
+	ck_assert_uint_ge(st.passes, 1);
+	ck_assert_uint_eq(test_backend_chunks(e.be), 2);
+	gc_free(g);
+	pthread_mutex_destroy(&h.mu);
+	pthread_cond_destroy(&h.cv);
+	tenv_fini(&e);
+}
+END_TEST
+
 Suite *suite_object_gc(void)
 {
 	Suite *s = suite_create("object_gc");
@@ -257,6 +340,7 @@ Suite *suite_object_gc(void)
 	tcase_add_test(tc, gc_sweep_orphans);
 	tcase_add_test(tc, gc_expired_put_cannot_commit);
 	tcase_add_test(tc, gc_thread_start_stop);
+	tcase_add_test(tc, gc_thread_leader_only);
 	suite_add_tcase(s, tc);
 	return s;
 }

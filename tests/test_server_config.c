@@ -27,7 +27,9 @@ static void clear_env(void)
 {
 	const char *vars[] = {"VERISTORE_LISTEN", "VERISTORE_DATA_DIR", "VERISTORE_REGION",
 			      "VERISTORE_ACCESS_KEY", "VERISTORE_SECRET_KEY",
-			      "VERISTORE_CONFIG", "VERISTORE_CHUNK_SIZE", "VERISTORE_LOG_LEVEL"};
+			      "VERISTORE_CONFIG", "VERISTORE_CHUNK_SIZE", "VERISTORE_LOG_LEVEL",
+			      "VERISTORE_NODE_ID", "VERISTORE_RAFT_LISTEN", "VERISTORE_PEERS",
+			      "VERISTORE_JOIN", "VERISTORE_RAFT_TICK_MS"};
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 }
@@ -256,6 +258,96 @@ START_TEST(error_table_complete)
 }
 END_TEST
 
+/* Loads argv (NULL-terminated) with a config file holding body (or none). */
+static int load_cluster(const char *body, const char *const *args,
+			struct gw_config *cfg)
+{
+	char *dir = test_tmpdir_new("ccfg");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/c.conf", dir);
+	char *argv[16] = {(char *)"veristore"};
+	int argc = 1;
+	if (body != NULL) {
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(body, f);
+		fclose(f);
+		argv[argc++] = (char *)"--config";
+		argv[argc++] = path;
+	}
+	for (; args != NULL && *args != NULL; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	FILE *n = devnull();
+	int rc = gw_config_load(cfg, argc, argv, n, n);
+	fclose(n);
+	test_tmpdir_free(dir);
+	return rc;
+}
+
+/* The clustering settings (cluster-common.md): flags, file keys spelled
+ * with '_' or '-', env, defaults, and the combinations refused. */
+START_TEST(config_cluster_settings)
+{
+	clear_env();
+	struct gw_config cfg;
+	ck_assert_int_eq(load_cluster(NULL, NULL, &cfg), 0);
+	ck_assert_uint_eq(cfg.node_id, 0);
+	ck_assert_uint_eq(cfg.raft_tick_ms, 100);
+	ck_assert_uint_eq(cfg.raft_snapshot_entries, 10000);
+	ck_assert_uint_eq(cfg.raft_cluster_id, 1);
+	ck_assert(!cfg.join);
+	gw_config_free(&cfg);
+
+	const char *a1[] = {"--node-id", "2", "--raft-listen", "127.0.0.1:7002", "--peers",
+		      "1=127.0.0.1:7001,2=127.0.0.1:7002,3=[::1]:7003", "--raft-tick-ms",
+		      "20", "--raft-snapshot-entries", "50", "--raft-cluster-id", "9", NULL};
+	ck_assert_int_eq(load_cluster(NULL, a1, &cfg), 0);
+	ck_assert_uint_eq(cfg.node_id, 2);
+	ck_assert_str_eq(cfg.raft_listen, "127.0.0.1:7002");
+	ck_assert_uint_eq(cfg.raft_tick_ms, 20);
+	ck_assert_uint_eq(cfg.raft_snapshot_entries, 50);
+	ck_assert_uint_eq(cfg.raft_cluster_id, 9);
+	struct gw_peer p[GW_PEERS_MAX];
+	ck_assert_int_eq(gw_config_peers_parse(cfg.peers, p, GW_PEERS_MAX), 3);
+	ck_assert_uint_eq(p[2].id, 3);
+	ck_assert_str_eq(p[2].addr, "[::1]:7003");
+	gw_config_free(&cfg);
+
+	ck_assert_int_eq(load_cluster("node_id = 4\nraft_listen = 127.0.0.1:7004\n"
+				      "join = true\n", NULL, &cfg), 0);
+	ck_assert_uint_eq(cfg.node_id, 4);
+	ck_assert(cfg.join);
+	gw_config_free(&cfg);
+	setenv("VERISTORE_NODE_ID", "5", 1);
+	const char *a2[] = {"--raft-listen", "127.0.0.1:7005", "--join", NULL};
+	ck_assert_int_eq(load_cluster(NULL, a2, &cfg), 0);
+	ck_assert_uint_eq(cfg.node_id, 5);
+	ck_assert(cfg.join);
+	gw_config_free(&cfg);
+	clear_env();
+
+	const char *bad[] = {
+		"peers = 1=127.0.0.1:7001\n",                  /* no node id */
+		"node-id = 1\npeers = 1=127.0.0.1:7001\n",     /* no raft-listen */
+		"node-id = 1\nraft-listen = 127.0.0.1:7001\n", /* no peers, no join */
+		"node-id = 3\nraft-listen = h:1\npeers = 1=h:1,2=h:2\n", /* not listed */
+		"node-id = 1\nraft-listen = h:1\npeers = 1=h:1,1=h:2\n", /* duplicate */
+		"node-id = 1\nraft-listen = h:1\npeers = 0=h:1\n",
+		"node-id = 1\nraft-listen = h:1\npeers = 1=h\n",
+		"node-id = 1\nraft-listen = h:1\npeers = 1=h:1,\n",
+		"node-id = 1\nraft-listen = h:1\njoin = 1\npeers = 1=h:1\n",
+		"node-id = 1\nraft-listen = h:1\njoin = maybe\n",
+		"raft-tick-ms = 0\n",
+		"raft-cluster-id = 0\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(load_cluster(bad[i], NULL, &cfg) == -1, "accepted: %s", bad[i]);
+		gw_config_free(&cfg);
+	}
+}
+END_TEST
+
 Suite *server_config_suite(void)
 {
 	Suite *s = suite_create("server_config");
@@ -270,6 +362,7 @@ Suite *server_config_suite(void)
 	tcase_add_test(tc, credentials_malformed_file_is_an_error);
 	tcase_add_test(tc, log_escape);
 	tcase_add_test(tc, error_table_complete);
+	tcase_add_test(tc, config_cluster_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/admin.h"
 #include "gateway/app.h"
+#include "gateway/http_util.h"
+#include "gateway/object_meta.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
 #include "gateway/sigv4.h"
@@ -344,6 +347,107 @@ START_TEST(http_list_buckets_empty)
 }
 END_TEST
 
+/* ---- The admin API (/_veristore/, issue 5) ----------------------------- */
+
+/* A signed GET of the cluster status: 200 JSON naming this node (a cluster
+ * of one: node 1, the leader) with the contract's fields in order. */
+START_TEST(admin_cluster_status)
+{
+	char *req = signed_request("GET", "/_veristore/cluster", "Connection: close\r\n");
+	struct http_raw_response r;
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 200);
+	char ct[64];
+	ck_assert_ptr_nonnull(http_raw_header(&r, "Content-Type", ct, sizeof ct));
+	ck_assert_str_eq(ct, "application/json");
+	ck_assert_msg(strncmp(r.body, "{\"id\":1,\"role\":\"leader\",\"leader\":1,\"term\":", 42) == 0,
+		      "%s", r.body);
+	const char *fields[] = {"\"commit\":", "\"applied\":", "\"first_index\":",
+				"\"last_index\":", "\"snapshot_index\":", "\"members\":[{\"id\":1,",
+				"\"addr\":", "\"learner\":false", "\"connected\":", "\"match\":",
+				"\"lag\":", "\"healthy\":", "}]}"};
+	const char *at = r.body;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const char *f = strstr(at, fields[i]);
+		ck_assert_msg(f != NULL, "%s missing or out of order in %s", fields[i], r.body);
+		at = f;
+	}
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* Unauthenticated admin requests learn nothing; the fault switch is off
+ * without VERISTORE_TEST_FAULTS=1; an unknown admin path is a JSON 404. */
+START_TEST(admin_refusals)
+{
+	struct http_raw_response r;
+	exchange("GET /_veristore/cluster HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>AccessDenied</Code>"));
+	http_raw_response_free(&r);
+	unsetenv("VERISTORE_TEST_FAULTS");
+	char *req = signed_request("POST", "/_veristore/faults?drop=both&peer=2",
+				   "Connection: close\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Code>AccessDenied</Code>"));
+	http_raw_response_free(&r);
+	req = signed_request("GET", "/_veristore/nothing", "Connection: close\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"error\":"));
+	http_raw_response_free(&r);
+	req = signed_request("POST", "/_veristore/cluster/remove", "Connection: close\r\n");
+	exchange(req, 0, &r);
+	free(req);
+	ck_assert_int_eq(r.status, 400);
+	http_raw_response_free(&r);
+}
+END_TEST
+
+/* The status document's exact shape for a three-member leader view. */
+START_TEST(admin_status_json_shape)
+{
+	struct raft_node_status st;
+	memset(&st, 0, sizeof st);
+	st = (struct raft_node_status){.id = 2, .role = RAFT_LEADER, .leader = 2, .term = 3,
+				       .commit = 120, .applied = 119, .first_index = 1,
+				       .last_index = 121, .snapshot_index = 0, .n_members = 2};
+	st.members[0] = (struct raft_node_member){.id = 1, .addr = "127.0.0.1:7001",
+						  .connected = true, .match = 120,
+						  .healthy = true};
+	st.members[1] = (struct raft_node_member){.id = 4, .addr = "[::1]:7\"4",
+						  .learner = true, .match = 20, .lag = 100};
+	char *j = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(gw_admin_status_json(&st, &j, &n), 0);
+	ck_assert_str_eq(j, "{\"id\":2,\"role\":\"leader\",\"leader\":2,\"term\":3,\"commit\":120,"
+			    "\"applied\":119,\"first_index\":1,\"last_index\":121,"
+			    "\"snapshot_index\":0,\"members\":["
+			    "{\"id\":1,\"addr\":\"127.0.0.1:7001\",\"learner\":false,"
+			    "\"connected\":true,\"match\":120,\"lag\":0,\"healthy\":true},"
+			    "{\"id\":4,\"addr\":\"[::1]:7\\\"4\",\"learner\":true,"
+			    "\"connected\":false,\"match\":20,\"lag\":100,\"healthy\":false}]}");
+	ck_assert_uint_eq(n, strlen(j));
+	free(j);
+}
+END_TEST
+
+/* A Raft outcome that is unknown, or no quorum, reaches S3 clients as a
+ * retryable 503 ServiceUnavailable, never as success or a 500. */
+START_TEST(indeterminate_is_503)
+{
+	ck_assert_int_eq(obj_err_from_store(STORE_EINDETERMINATE), OBJ_EUNAVAILABLE);
+	ck_assert_int_eq(obj_err_from_store(STORE_EUNAVAILABLE), OBJ_EUNAVAILABLE);
+	ck_assert_int_eq(gw_obj_error(OBJ_EUNAVAILABLE), S3_SERVICE_UNAVAILABLE);
+	ck_assert_uint_eq(s3_error_status(S3_SERVICE_UNAVAILABLE), 503);
+	ck_assert_str_eq(s3_error_code(S3_SERVICE_UNAVAILABLE), "ServiceUnavailable");
+}
+END_TEST
+
 
 /* Small limits, so the tests can reach them. */
 #define LIMIT_CONNECTIONS 3
@@ -462,6 +566,10 @@ Suite *server_http_suite(void)
 	tcase_add_test(tc, http_bad_signature);
 	tcase_add_test(tc, http_list_buckets_empty);
 	tcase_add_test(tc, http_body_error_answered_after_body);
+	tcase_add_test(tc, admin_cluster_status);
+	tcase_add_test(tc, admin_refusals);
+	tcase_add_test(tc, admin_status_json_shape);
+	tcase_add_test(tc, indeterminate_is_503);
 	suite_add_tcase(s, tc);
 
 	TCase *lim = tcase_create("limits");

@@ -1,0 +1,200 @@
+/*
+ * test_raft_node_single.c — the node driver as a cluster of one: elects
+ * itself, proposes and applies with results, read barriers, restart that
+ * replays exactly what was not applied, snapshots with log compaction,
+ * concurrent proposals, and a fatal app error.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/raft_node_test_net.h"
+#include "tests/testutil.h"
+
+START_TEST(test_single_propose_read)
+{
+	struct tcluster c;
+	tc_init(&c, 1, "node-single");
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	for (uint32_t i = 0; i < 50; i++) {
+		int res = -1;
+		uint64_t aux = 0;
+		uint32_t v = 1000 + i;
+		ck_assert_int_eq(raft_node_propose(c.node[1], &v, 4, &res, &aux),
+				 0);
+		/* The app's result for this command reaches the proposer. */
+		ck_assert_int_eq(res, (int)((i + 1) * 256 + (v & 0xff)));
+		ck_assert_uint_eq(aux, c.app[1].cmd_index[i]);
+		ck_assert_int_eq(raft_node_read_barrier(c.node[1]), 0);
+		/* After the barrier the write is visible locally. */
+		ck_assert_uint_eq(tapp_n_cmds(&c.app[1]), i + 1);
+	}
+	struct raft_node_status st;
+	raft_node_status(c.node[1], &st);
+	ck_assert_int_eq(st.role, RAFT_LEADER);
+	ck_assert_uint_eq(st.leader, 1);
+	ck_assert_uint_eq(st.commit, st.applied);
+	ck_assert_uint_eq(st.n_members, 1);
+	ck_assert_uint_eq(st.members[0].id, 1);
+	ck_assert_str_eq(st.members[0].addr, "mem:1");
+	ck_assert_uint_eq(st.applied, tapp_applied(&c.app[1]));
+	ck_assert(tc_logged(&c, 1, "elected leader"));
+	tc_free(&c);
+}
+END_TEST
+
+/* Restart replays from app->applied_index()+1 exactly: count apply calls. */
+START_TEST(test_single_restart_replay)
+{
+	struct tcluster c;
+	tc_init(&c, 1, "node-restart");
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	int res;
+	for (uint32_t i = 0; i < 10; i++)
+		ck_assert_int_eq(tc_propose(&c, 1, i, &res), 0);
+	tc_stop(&c, 1); /* clean stop: app synced */
+	uint64_t a1 = tapp_applied(&c.app[1]);
+
+	c.app[1].apply_calls = 0;
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[1]), 0);
+	/* Nothing replayed: only the new term's no-op. */
+	ck_assert_uint_eq(c.app[1].apply_calls, 1);
+	ck_assert_uint_eq(tapp_applied(&c.app[1]), a1 + 1);
+
+	/* Now lose the app's unsynced work, as a crash would. */
+	c.app[1].sync_off = true;
+	for (uint32_t i = 10; i < 30; i++)
+		ck_assert_int_eq(tc_propose(&c, 1, i, &res), 0);
+	uint64_t a2 = tapp_applied(&c.app[1]);
+	tc_stop(&c, 1);
+	tapp_crash(&c.app[1]);
+	uint64_t kept = tapp_applied(&c.app[1]);
+	ck_assert_uint_eq(kept, a1);
+	c.app[1].sync_off = false;
+	c.app[1].apply_calls = 0;
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[1]), 0);
+	/* Exactly the lost entries again, plus one no-op of the new term. */
+	ck_assert_uint_eq(c.app[1].apply_calls, a2 - kept + 1);
+	ck_assert_uint_eq(tapp_n_cmds(&c.app[1]), 30);
+	for (uint32_t i = 0; i < 30; i++)
+		ck_assert_uint_eq(c.app[1].cmd[i], i);
+	tc_free(&c);
+}
+END_TEST
+
+START_TEST(test_single_snapshot)
+{
+	struct tcluster c;
+	tc_init(&c, 1, "node-snap");
+	c.snapshot_entries = 40;
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	int res;
+	for (uint32_t i = 0; i < 200; i++)
+		ck_assert_int_eq(tc_propose(&c, 1, i, &res), 0);
+	struct raft_node_status st;
+	raft_node_status(c.node[1], &st);
+	ck_assert_uint_ge(c.app[1].creates, 4);
+	ck_assert_uint_gt(st.snapshot_index, 150);
+	ck_assert_uint_eq(st.first_index, st.snapshot_index + 1);
+	ck_assert(tc_logged(&c, 1, "snapshot taken at index"));
+	/* Crash (unsynced app work lost) and restart over the compacted log. */
+	c.app[1].sync_off = true;
+	for (uint32_t i = 200; i < 220; i++)
+		ck_assert_int_eq(tc_propose(&c, 1, i, &res), 0);
+	tc_stop(&c, 1);
+	tapp_crash(&c.app[1]);
+	c.app[1].sync_off = false;
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	ck_assert_int_eq(tc_propose(&c, 1, 220, &res), 0);
+	ck_assert_uint_eq(tapp_n_cmds(&c.app[1]), 221);
+	for (uint32_t i = 0; i < 221; i++)
+		ck_assert_uint_eq(c.app[1].cmd[i], i);
+	tc_free(&c);
+}
+END_TEST
+
+struct conc_arg {
+	struct tcluster *c;
+	uint32_t base;
+	int fails;
+	int results[50];
+};
+
+static void *conc_main(void *p)
+{
+	struct conc_arg *a = p;
+	for (int i = 0; i < 50; i++) {
+		if (tc_propose(a->c, 1, a->base + (uint32_t)i,
+			       &a->results[i]) != 0)
+			a->fails++;
+	}
+	return NULL;
+}
+
+/* Concurrent proposers: all applied once, results tell their positions. */
+START_TEST(test_single_concurrent)
+{
+	struct tcluster c;
+	tc_init(&c, 1, "node-conc");
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	pthread_t th[8];
+	struct conc_arg args[8];
+	for (int t = 0; t < 8; t++) {
+		args[t] = (struct conc_arg){.c = &c, .base = (uint32_t)t * 1000};
+		ck_assert_int_eq(pthread_create(&th[t], NULL, conc_main,
+						&args[t]), 0);
+	}
+	for (int t = 0; t < 8; t++)
+		pthread_join(th[t], NULL);
+	ck_assert_uint_eq(tapp_n_cmds(&c.app[1]), 400);
+	bool seen[400] = {false};
+	for (int t = 0; t < 8; t++) {
+		ck_assert_int_eq(args[t].fails, 0);
+		for (int i = 0; i < 50; i++) {
+			int pos = args[t].results[i] / 256 - 1;
+			ck_assert(pos >= 0 && pos < 400 && !seen[pos]);
+			seen[pos] = true;
+			/* The command at that position is this one. */
+			ck_assert_uint_eq(c.app[1].cmd[pos],
+					  (uint32_t)(t * 1000 + i));
+		}
+	}
+	tc_free(&c);
+}
+END_TEST
+
+/* An app that cannot go on stops the node; nothing reports success. */
+START_TEST(test_single_app_failure)
+{
+	struct tcluster c;
+	tc_init(&c, 1, "node-fail");
+	ck_assert_int_eq(tc_start(&c, 1, false), 0);
+	int res;
+	ck_assert_int_eq(tc_propose(&c, 1, 1, &res), 0);
+	c.app[1].fail_next = true;
+	int rc = tc_propose(&c, 1, 2, &res);
+	ck_assert_int_eq(rc, RAFT_NODE_EINDETERMINATE);
+	ck_assert_int_eq(tc_propose(&c, 1, 3, &res), RAFT_NODE_EFAILED);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[1]), RAFT_NODE_EFAILED);
+	struct raft_node_status st;
+	raft_node_status(c.node[1], &st);
+	ck_assert_int_ne(st.error, 0);
+	tc_free(&c);
+}
+END_TEST
+
+Suite *raft_node_single_suite(void)
+{
+	Suite *s = suite_create("raft_node_single");
+	TCase *tc = tcase_create("single");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_single_propose_read);
+	tcase_add_test(tc, test_single_restart_replay);
+	tcase_add_test(tc, test_single_snapshot);
+	tcase_add_test(tc, test_single_concurrent);
+	tcase_add_test(tc, test_single_app_failure);
+	suite_add_tcase(s, tc);
+	return s;
+}
