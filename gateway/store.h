@@ -307,11 +307,18 @@ int store_local_checkpoint_to(struct store *s, const char *dir,
  * barrier first.  Returns 0, a store error, or a raft_node_start error
  * (raft_node_strerror).  The network's receiver must be pointed at
  * store_raft_node(*out) (raft_node_receive) by the caller.
+ *
+ * STORE_RAFT_NO_PEERS: the network can reach no other node, ever (a cluster
+ * of one without a Raft port).  Then every write this node's state holds
+ * was proposed here and applied here before its submit returned, so once
+ * the log is replayed (one barrier at open) a local read already sees every
+ * completed write: reads skip the per-call ReadIndex round.
  */
+#define STORE_RAFT_NO_PEERS 1u
 struct raft_node;
 struct raft_node_options;
 int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
-		    struct store **out);
+		    unsigned flags, struct store **out);
 /* The node inside (borrowed), for status, membership and the network. */
 struct raft_node *store_raft_node(struct store *s);
 

@@ -44,6 +44,7 @@ struct store_raft {
 	struct store base;
 	struct raft_node *node;
 	struct raft_node_app app;
+	bool no_peers; /* STORE_RAFT_NO_PEERS: reads need no barrier */
 	char *kv_dir;
 	const struct kv_io *io;
 	pthread_mutex_t mu; /* readers, local */
@@ -118,7 +119,7 @@ static void reader_exit(struct store_raft *r)
 /* ReadIndex, then a reader's hold on the engine.  0 or an error. */
 static int read_begin(struct store_raft *r, struct store **local)
 {
-	int rc = raft_node_read_barrier(r->node);
+	int rc = r->no_peers ? 0 : raft_node_read_barrier(r->node);
 	if (rc != 0)
 		return map_node_err(rc);
 	*local = reader_enter(r);
@@ -429,7 +430,7 @@ static void raft_free_unstarted(struct store_raft *r)
 }
 
 int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
-		    struct store **out)
+		    unsigned flags, struct store **out)
 {
 	struct store_raft *r = calloc(1, sizeof *r);
 	if (r == NULL)
@@ -461,6 +462,16 @@ int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
 		return rc;
 	}
 	*out = &r->base;
+	if (flags & STORE_RAFT_NO_PEERS) {
+		/* Replay what the log holds beyond the engine first (see
+		 * store.h); the barrier waits for that. */
+		rc = raft_node_read_barrier(r->node);
+		if (rc != 0) {
+			raft_close(&r->base);
+			return map_node_err(rc);
+		}
+		r->no_peers = true;
+	}
 	return 0;
 }
 

@@ -39,7 +39,8 @@ static void rnode_open(struct rnode *r, struct tnet *net, const char *root,
 		.peers = peers, .net = tnet_endpoint(net, id), .tick_ms = 10,
 		.propose_timeout_ms = 1500,
 	};
-	int rc = store_raft_open(r->kv, &o, &r->s);
+	int rc = store_raft_open(r->kv, &o, n_voters == 1 ? STORE_RAFT_NO_PEERS : 0,
+				 &r->s);
 	ck_assert_msg(rc == 0, "store_raft_open: %d", rc);
 	tnet_attach(net, id, store_raft_node(r->s));
 }
