@@ -196,8 +196,8 @@ static void handle_frame(struct raft_node *n, const struct node_frame *f)
  * A ready whose only durable change is the commit index is written but not
  * synced (as etcd's MustSync): nothing sent after it depends on it, a
  * crash recovers a lower commit that the leader raises again, and an app
- * that applied beyond the recovered commit is covered at start (open_core
- * raises the commit to the applied index, whose entries were committed).
+ * that applied beyond the recovered commit is covered at start (applied
+ * entries were committed: raft_new and open_core raise the commit).
  */
 static int persist(struct raft_node *n, const struct raft_ready *rd)
 {
@@ -456,7 +456,9 @@ static int open_core(struct raft_node *n)
 	raft_log_store_hard_state(n->ls, &n->durable_hs);
 	if (applied > n->durable_hs.commit) {
 		/* Commit-only hard states are not synced (see persist): the
-		 * app applied committed entries beyond the durable commit. */
+		 * app applied committed entries beyond the durable commit.
+		 * The core also takes applied as committed (raft_new); this
+		 * makes the durable record say so too. */
 		n->durable_hs.commit = applied;
 		rc = raft_log_store_set_hard_state(n->ls, &n->durable_hs, NULL);
 		if (rc == 0)
