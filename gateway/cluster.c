@@ -184,7 +184,9 @@ static int open_store(struct gw_cluster *c)
 	struct raft_node_peer peers[GW_PEERS_MAX];
 	struct raft_node_options o;
 	node_options(c, raft_dir, peers, &o);
-	rc = store_raft_open(kv_dir, &o, &c->store);
+	rc = store_raft_open(kv_dir, &o,
+			     c->transport == NULL ? STORE_RAFT_NO_PEERS : 0,
+			     &c->store);
 	if (rc != 0) {
 		gw_log(GW_LOG_ERROR, "cannot open the replicated store (%s, %s): %s",
 		       kv_dir, raft_dir,
@@ -211,18 +213,9 @@ int gw_cluster_open(const struct gw_config *cfg, struct gw_cluster **out)
 		return -1;
 	if (open_store(c) != 0)
 		return -1;
-	if (cfg->node_id == 0) {
-		/* Ready before serving: a cluster of one elects itself and
-		 * applies its log at once; the barrier waits for that. */
-		int rc = raft_node_read_barrier(c->node);
-		if (rc != 0) {
-			gw_log(GW_LOG_ERROR, "the Raft node did not become ready: %s",
-			       raft_node_strerror(rc));
-			return -1;
-		}
+	if (cfg->node_id == 0) /* ready: store_raft_open waited (NO_PEERS) */
 		gw_log(GW_LOG_INFO, "a cluster of one (node 1): every change goes "
 				    "through the Raft log in %s/raft", cfg->data_dir);
-	}
 	else
 		gw_log(GW_LOG_INFO, "node %llu, Raft on %s%s",
 		       (unsigned long long)cfg->node_id, cfg->raft_listen,

@@ -88,7 +88,17 @@ int store_batch_cond(struct store_batch *b, enum store_cond_kind kind,
  * becomes durable no later than the next non-lazy submit that returns.
  * The object layer uses it for chunks, which matter only once the metadata
  * batch that references them has committed (and a crash loses only a
- * suffix of the commit order).  Under Raft every entry is durable anyway.
+ * suffix of the commit order).
+ *
+ * Under Raft every entry is durable, so store_raft instead holds a lazy
+ * batch of puts without conditions in the submitting thread and carries it
+ * in that thread's next entry (applied just before the next batch; a held
+ * batch is proposed alone when it outgrows 2 MiB, or before that thread
+ * opens a value or a scan).  Until then only that thread's store_get sees
+ * it; it is lost if the submit carrying it fails or the thread ends first,
+ * as a crash would lose it.  So lazy batches must write keys that no other
+ * thread needs before the non-lazy batch that follows on the same thread:
+ * the object layer's in-flight records, chunks and garbage records are.
  */
 void store_batch_set_lazy(struct store_batch *b, bool lazy);
 bool store_batch_lazy(const struct store_batch *b);
@@ -281,8 +291,8 @@ void store_local_stats(struct store *s, struct store_local_stats *out);
  *
  * store_local_apply: the conditions, then the mutations in one engine write
  * carrying applied_index as the engine's applied-index marker (atomically
- * with them, so a restart never applies the entry twice); not synced.  0 or
- * STORE_ECOND (*failed set; nothing written) or another error.
+ * with them, so a restart never applies the entry twice; 0: no marker); not
+ * synced.  0 or STORE_ECOND (*failed set; nothing written) or another error.
  * store_local_mark: a write with only the marker.
  * store_local_applied_index: the newest marker (kv_applied_index).
  * store_local_sync: everything written so far made durable (kv_sync).
@@ -307,11 +317,18 @@ int store_local_checkpoint_to(struct store *s, const char *dir,
  * barrier first.  Returns 0, a store error, or a raft_node_start error
  * (raft_node_strerror).  The network's receiver must be pointed at
  * store_raft_node(*out) (raft_node_receive) by the caller.
+ *
+ * STORE_RAFT_NO_PEERS: the network can reach no other node, ever (a cluster
+ * of one without a Raft port).  Then every write this node's state holds
+ * was proposed here and applied here before its submit returned, so once
+ * the log is replayed (one barrier at open) a local read already sees every
+ * completed write: reads skip the per-call ReadIndex round.
  */
+#define STORE_RAFT_NO_PEERS 1u
 struct raft_node;
 struct raft_node_options;
 int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
-		    struct store **out);
+		    unsigned flags, struct store **out);
 /* The node inside (borrowed), for status, membership and the network. */
 struct raft_node *store_raft_node(struct store *s);
 

@@ -390,7 +390,6 @@ void store_local_stats(struct store *s, struct store_local_stats *out)
 int store_local_apply(struct store *s, const struct store_batch *b,
 		      uint64_t applied_index, size_t *failed)
 {
-	ASSERT(applied_index > 0);
 	uint64_t ticket = 0;
 	return local_check_write(to_local(s), b, applied_index, failed, &ticket);
 }

@@ -44,6 +44,8 @@ struct store_raft {
 	struct store base;
 	struct raft_node *node;
 	struct raft_node_app app;
+	bool no_peers; /* STORE_RAFT_NO_PEERS: reads need no barrier */
+	pthread_key_t lazy_key; /* this thread's deferred lazy batch */
 	char *kv_dir;
 	const struct kv_io *io;
 	pthread_mutex_t mu; /* readers, local */
@@ -118,11 +120,219 @@ static void reader_exit(struct store_raft *r)
 /* ReadIndex, then a reader's hold on the engine.  0 or an error. */
 static int read_begin(struct store_raft *r, struct store **local)
 {
-	int rc = raft_node_read_barrier(r->node);
+	int rc = r->no_peers ? 0 : raft_node_read_barrier(r->node);
 	if (rc != 0)
 		return map_node_err(rc);
 	*local = reader_enter(r);
 	return *local != NULL ? 0 : STORE_EIO;
+}
+
+/* ---- Entries and deferred lazy batches ------------------------------------ */
+
+/*
+ * An entry is a store_batch_encode'd batch (its first byte is the batch
+ * format version, 1), or ENTRY_LAZY_PREFIXED, u32 n (big-endian), n bytes
+ * of an encoded lazy batch without conditions, then the encoded main batch:
+ * the lazy one is applied first, unconditionally, then the main one.
+ *
+ * Why: a PUT writes an in-flight record and its chunks as lazy batches and
+ * then its metadata.  Under Raft every entry is durable, so each lazy batch
+ * would cost a commit round of its own (three for a 4 KiB PUT where the
+ * local store pays one fsync).  So a lazy batch without conditions is held
+ * by the submitting thread (up to LAZY_HOLD_BYTES) and travels in that
+ * thread's next entry; store.h ("Lazy durability") says what that means.
+ * Only batches of puts are held (see holdable()).
+ */
+#define ENTRY_LAZY_PREFIXED 0x80
+#define LAZY_HOLD_BYTES (2u << 20)
+
+static int entry_decode(const void *data, size_t len, struct store_batch **lazy,
+			struct store_batch **main_b)
+{
+	const uint8_t *p = data;
+	*lazy = NULL;
+	if (len > 0 && p[0] == ENTRY_LAZY_PREFIXED) {
+		if (len < 5)
+			return STORE_EINVAL;
+		size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
+			   (size_t)p[3] << 8 | p[4];
+		if (n > len - 5)
+			return STORE_EINVAL;
+		int rc = store_batch_decode(p + 5, n, lazy);
+		if (rc == 0 && store_batch_cond_count(*lazy) != 0)
+			rc = STORE_EINVAL;
+		if (rc == 0)
+			rc = store_batch_decode(p + 5 + n, len - 5 - n, main_b);
+		if (rc != 0) {
+			store_batch_free(*lazy);
+			*lazy = NULL;
+		}
+		return rc;
+	}
+	return store_batch_decode(data, len, main_b);
+}
+
+/* The entry for lazy (may be NULL) then b; malloc'd. */
+static int entry_encode(const struct store_batch *lazy,
+			const struct store_batch *b, void **out, size_t *len)
+{
+	if (lazy == NULL)
+		return store_batch_encode(b, out, len);
+	void *le = NULL, *be = NULL;
+	size_t ll = 0, bl = 0;
+	int rc = store_batch_encode(lazy, &le, &ll);
+	if (rc == 0)
+		rc = store_batch_encode(b, &be, &bl);
+	uint8_t *buf = rc == 0 ? malloc(5 + ll + bl) : NULL;
+	if (rc == 0 && buf == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		buf[0] = ENTRY_LAZY_PREFIXED;
+		buf[1] = (uint8_t)(ll >> 24);
+		buf[2] = (uint8_t)(ll >> 16);
+		buf[3] = (uint8_t)(ll >> 8);
+		buf[4] = (uint8_t)ll;
+		memcpy(buf + 5, le, ll);
+		memcpy(buf + 5 + ll, be, bl);
+		*out = buf;
+		*len = 5 + ll + bl;
+	}
+	free(le);
+	free(be);
+	return rc;
+}
+
+/* Proposes lazy (may be NULL) then b and waits for this node's apply. */
+static int propose(struct store_raft *r, const struct store_batch *lazy,
+		   const struct store_batch *b, size_t *failed)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = entry_encode(lazy, b, &buf, &len);
+	if (rc != 0)
+		return rc;
+	int result = 0;
+	uint64_t aux = 0;
+	rc = raft_node_propose(r->node, buf, len, &result, &aux);
+	free(buf);
+	if (rc != 0)
+		return map_node_err(rc);
+	if (result == STORE_ECOND && failed != NULL)
+		*failed = (size_t)aux;
+	if (result == RAFT_NODE_EFAILED)
+		return STORE_EINDETERMINATE; /* this node stopped mid-apply */
+	return result;
+}
+
+static void lazy_free(void *b)
+{
+	store_batch_free(b);
+}
+
+/* Takes this thread's held lazy batch (NULL if none). */
+static struct store_batch *lazy_take(struct store_raft *r)
+{
+	struct store_batch *p = pthread_getspecific(r->lazy_key);
+	if (p != NULL)
+		pthread_setspecific(r->lazy_key, NULL);
+	return p;
+}
+
+/* Proposes this thread's held lazy batch alone, before a read that must
+ * see it (value handles and scans; store_get looks into it instead). */
+static int lazy_flush(struct store_raft *r)
+{
+	struct store_batch *p = lazy_take(r);
+	if (p == NULL)
+		return 0;
+	int rc = propose(r, NULL, p, NULL);
+	store_batch_free(p);
+	return rc;
+}
+
+/* Appends src's mutations to dst. */
+static int batch_append_ops(struct store_batch *dst,
+			    const struct store_batch *src)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < store_batch_op_count(src); i++) {
+		struct store_item op;
+		store_batch_op(src, i, &op);
+		rc = op.kind == STORE_OP_PUT
+			     ? store_batch_put(dst, op.key, op.key_len, op.val,
+					       op.val_len)
+			     : store_batch_del(dst, op.key, op.key_len);
+	}
+	return rc;
+}
+
+/* Holds lazy batch b (no conditions) for this thread: 0, or 1 if it is too
+ * big to hold (the caller proposes it), or an error. */
+static int lazy_hold(struct store_raft *r, const struct store_batch *b)
+{
+	struct store_batch *p = lazy_take(r);
+	int rc = 0;
+	if (p != NULL && store_batch_bytes(p) + store_batch_bytes(b) >
+				 LAZY_HOLD_BYTES) {
+		rc = propose(r, NULL, p, NULL);
+		store_batch_free(p);
+		p = NULL;
+		if (rc != 0)
+			return rc;
+	}
+	if (store_batch_bytes(b) > LAZY_HOLD_BYTES)
+		return 1;
+	if (p == NULL && (rc = store_batch_new(&p)) != 0)
+		return rc;
+	store_batch_set_lazy(p, true);
+	rc = batch_append_ops(p, b);
+	if (rc == 0)
+		rc = pthread_setspecific(r->lazy_key, p) == 0 ? 0 : -ENOMEM;
+	if (rc != 0)
+		store_batch_free(p);
+	return rc;
+}
+
+/*
+ * Held: lazy batches of puts only, without conditions (the object layer's
+ * in-flight records and chunks).  Lazy deletions (the collector's, an
+ * abandoned upload's) are proposed at once: they are not followed by a
+ * non-lazy batch of the same thread that would carry them soon.
+ */
+static bool holdable(const struct store_batch *b)
+{
+	if (!store_batch_lazy(b) || store_batch_cond_count(b) != 0)
+		return false;
+	for (size_t i = 0; i < store_batch_op_count(b); i++) {
+		struct store_item op;
+		store_batch_op(b, i, &op);
+		if (op.kind != STORE_OP_PUT)
+			return false;
+	}
+	return true;
+}
+
+/* The thread's held value of key: 1 (put: *val copied), 0 (deleted), -1
+ * (not held). */
+static int lazy_lookup(struct store_raft *r, const void *key, size_t key_len,
+		       void **val, size_t *val_len)
+{
+	const struct store_batch *p = pthread_getspecific(r->lazy_key);
+	for (size_t i = p ? store_batch_op_count(p) : 0; i > 0; i--) {
+		struct store_item op;
+		store_batch_op(p, i - 1, &op);
+		if (op.key_len != key_len || memcmp(op.key, key, key_len) != 0)
+			continue;
+		if (op.kind == STORE_OP_DEL)
+			return 0;
+		*val = malloc(op.val_len ? op.val_len : 1);
+		if (*val == NULL)
+			return -ENOMEM;
+		memcpy(*val, op.val, op.val_len);
+		*val_len = op.val_len;
+		return 1;
+	}
+	return -1;
 }
 
 /* ---- The state machine (raft_node_app), on the driver thread ------------ */
@@ -142,8 +352,8 @@ static int app_apply(void *ctx, uint64_t index, const void *data, size_t len,
 		r->applied = index;
 		return 0;
 	}
-	struct store_batch *b = NULL;
-	int rc = store_batch_decode(data, len, &b);
+	struct store_batch *lazy = NULL, *b = NULL;
+	int rc = entry_decode(data, len, &lazy, &b);
 	if (rc == -ENOMEM)
 		return RAFT_NODE_EFAILED; /* not deterministic: stop */
 	if (rc != 0) {
@@ -152,7 +362,13 @@ static int app_apply(void *ctx, uint64_t index, const void *data, size_t len,
 		return STORE_EINVAL;
 	}
 	size_t failed = 0;
-	rc = store_local_apply(r->local, b, index, &failed);
+	/* A deferred lazy prefix first, unmarked: it has no conditions, so
+	 * applying it again after a crash before the marker changes nothing. */
+	if (lazy != NULL)
+		rc = store_local_apply(r->local, lazy, 0, NULL);
+	if (rc == 0)
+		rc = store_local_apply(r->local, b, index, &failed);
+	store_batch_free(lazy);
 	store_batch_free(b);
 	switch (rc) {
 	case 0:
@@ -255,28 +471,36 @@ static int raft_submit(struct store *s, const struct store_batch *b,
 	struct store_raft *r = to_raft(s);
 	if (store_batch_op_count(b) == 0 && store_batch_cond_count(b) == 0)
 		return 0; /* changes nothing and checks nothing */
-	void *buf = NULL;
-	size_t len = 0;
-	int rc = store_batch_encode(b, &buf, &len);
-	if (rc != 0)
-		return rc;
-	int result = 0;
-	uint64_t aux = 0;
-	rc = raft_node_propose(r->node, buf, len, &result, &aux);
-	free(buf);
-	if (rc != 0)
-		return map_node_err(rc);
-	if (result == STORE_ECOND && failed != NULL)
-		*failed = (size_t)aux;
-	if (result == RAFT_NODE_EFAILED)
-		return STORE_EINDETERMINATE; /* this node stopped mid-apply */
-	return result;
+	if (holdable(b)) {
+		int rc = lazy_hold(r, b);
+		if (rc <= 0)
+			return rc;
+	}
+	struct store_batch *p = lazy_take(r);
+	if (p != NULL && store_batch_bytes(p) + store_batch_bytes(b) >
+				 STORE_BATCH_BYTES_MAX) {
+		int rc = propose(r, NULL, p, NULL);
+		store_batch_free(p);
+		p = NULL;
+		if (rc != 0)
+			return rc;
+	}
+	/* The held batch rides along; if this fails it is lost with it, as
+	 * a crash would lose it (store.h, "Lazy durability"). */
+	int rc = propose(r, p, b, failed);
+	store_batch_free(p);
+	return rc;
 }
 
 static int raft_get(struct store *s, const void *key, size_t key_len,
 		    void **val, size_t *val_len)
 {
 	struct store_raft *r = to_raft(s);
+	int held = lazy_lookup(r, key, key_len, val, val_len);
+	if (held >= 0)
+		return held == 1 ? 0 : STORE_ENOTFOUND;
+	if (held != -1)
+		return held;
 	struct store *l = NULL;
 	int rc = read_begin(r, &l);
 	if (rc != 0)
@@ -290,11 +514,14 @@ static int raft_value_open(struct store *s, const void *key, size_t key_len,
 			   struct store_value **out)
 {
 	struct store_raft *r = to_raft(s);
+	int rc = lazy_flush(r);
+	if (rc != 0)
+		return rc;
 	struct raft_value *v = calloc(1, sizeof *v);
 	if (v == NULL)
 		return -ENOMEM;
 	struct store *l = NULL;
-	int rc = read_begin(r, &l);
+	rc = read_begin(r, &l);
 	if (rc == 0) {
 		rc = store_value_open(l, key, key_len, &v->inner);
 		if (rc != 0)
@@ -334,11 +561,14 @@ static int raft_scan_new(struct store *s, const void *lower, size_t lower_len,
 			 struct store_scan **out)
 {
 	struct store_raft *r = to_raft(s);
+	int rc = lazy_flush(r);
+	if (rc != 0)
+		return rc;
 	struct raft_scan *sc = calloc(1, sizeof *sc);
 	if (sc == NULL)
 		return -ENOMEM;
 	struct store *l = NULL;
-	int rc = read_begin(r, &l);
+	rc = read_begin(r, &l);
 	if (rc == 0) {
 		rc = store_scan_new(l, lower, lower_len, upper, upper_len,
 				    &sc->inner);
@@ -393,7 +623,9 @@ static void raft_scan_free(struct store_scan *it)
 static void raft_close(struct store *s)
 {
 	struct store_raft *r = to_raft(s);
+	(void)lazy_flush(r); /* this thread's; other threads' ended with them */
 	raft_node_stop(r->node); /* syncs through app_sync */
+	pthread_key_delete(r->lazy_key);
 	ASSERT(r->readers == 0);
 	store_close(r->local);
 	pthread_mutex_destroy(&r->mu);
@@ -421,6 +653,7 @@ static const struct store_ops raft_ops = {
 
 static void raft_free_unstarted(struct store_raft *r)
 {
+	pthread_key_delete(r->lazy_key);
 	store_close(r->local);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
@@ -429,11 +662,15 @@ static void raft_free_unstarted(struct store_raft *r)
 }
 
 int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
-		    struct store **out)
+		    unsigned flags, struct store **out)
 {
 	struct store_raft *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return -ENOMEM;
+	if (pthread_key_create(&r->lazy_key, lazy_free) != 0) {
+		free(r);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->base.ops = &raft_ops;
@@ -461,6 +698,16 @@ int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
 		return rc;
 	}
 	*out = &r->base;
+	if (flags & STORE_RAFT_NO_PEERS) {
+		/* Replay what the log holds beyond the engine first (see
+		 * store.h); the barrier waits for that. */
+		rc = raft_node_read_barrier(r->node);
+		if (rc != 0) {
+			raft_close(&r->base);
+			return map_node_err(rc);
+		}
+		r->no_peers = true;
+	}
 	return 0;
 }
 

@@ -191,11 +191,21 @@ static void handle_frame(struct raft_node *n, const struct node_frame *f)
 
 /* ---- the ready record -------------------------------------------------- */
 
-/* Ready steps 2-4 and their one sync.  Called without mu. */
+/*
+ * Ready steps 2-4 and their one sync.  Called without mu.
+ * A ready whose only durable change is the commit index is written but not
+ * synced (as etcd's MustSync): nothing sent after it depends on it, a
+ * crash recovers a lower commit that the leader raises again, and an app
+ * that applied beyond the recovered commit is covered at start (applied
+ * entries were committed: raft_new and open_core raise the commit).
+ */
 static int persist(struct raft_node *n, const struct raft_ready *rd)
 {
 	int rc = 0;
 	bool wrote = false;
+	if (rd->has_hard_state && (rd->hs.term != n->durable_hs.term ||
+				   rd->hs.vote != n->durable_hs.vote))
+		wrote = true;
 	if (rd->has_snapshot) {
 		rc = raft_log_store_set_snapshot(n->ls, &rd->snapshot.meta,
 						 NULL);
@@ -206,12 +216,12 @@ static int persist(struct raft_node *n, const struct raft_ready *rd)
 					   NULL);
 		wrote = true;
 	}
-	if (rc == 0 && rd->has_hard_state) {
+	if (rc == 0 && rd->has_hard_state)
 		rc = raft_log_store_set_hard_state(n->ls, &rd->hs, NULL);
-		wrote = true;
-	}
 	if (rc == 0 && wrote)
 		rc = raft_log_store_sync(n->ls, 0);
+	if (rc == 0 && rd->has_hard_state)
+		n->durable_hs = rd->hs;
 	return rc;
 }
 
@@ -443,6 +453,19 @@ static int open_core(struct raft_node *n)
 	int rc = raft_log_store_set_applied(n->ls, applied);
 	if (rc != 0)
 		return rc;
+	raft_log_store_hard_state(n->ls, &n->durable_hs);
+	if (applied > n->durable_hs.commit) {
+		/* Commit-only hard states are not synced (see persist): the
+		 * app applied committed entries beyond the durable commit.
+		 * The core also takes applied as committed (raft_new); this
+		 * makes the durable record say so too. */
+		n->durable_hs.commit = applied;
+		rc = raft_log_store_set_hard_state(n->ls, &n->durable_hs, NULL);
+		if (rc == 0)
+			rc = raft_log_store_sync(n->ls, 0);
+		if (rc != 0)
+			return rc;
+	}
 	n->applied = applied;
 	struct raft_config cfg;
 	raft_config_default(&cfg);

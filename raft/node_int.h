@@ -71,6 +71,7 @@ struct node_prop {
 	struct raft_conf_change cc;
 	uint64_t index, term; /* PROPOSED: where */
 	uint64_t leader;      /* FORWARDED: to whom */
+	uint64_t nack_tick;   /* NACKed at this tick + 1 (0: never) */
 	int rc;
 	int result;
 	uint64_t aux;
@@ -132,6 +133,7 @@ struct raft_node {
 	bool snap_force; /* take a snapshot at the end of this pass */
 	struct node_snap_state *snap; /* node_snapshot.c */
 	uint64_t seen_term, seen_leader;
+	struct raft_hard_state durable_hs; /* last hard state written */
 	enum raft_role seen_role;
 
 	/* Address book (mu). */

@@ -146,6 +146,8 @@ static void drive_follower(struct raft_node *n, struct node_prop *p)
 	}
 	if (leader == RAFT_NONE || leader == n->opts.id)
 		return; /* no leader yet: keep waiting for one */
+	if (p->nack_tick == n->ticks + 1)
+		return; /* NACKed this tick: the leader we know is stale */
 	if (n->net->send(n->net->ctx, leader, RAFT_FRAME_PROPOSE, p->buf,
 			 p->len, false) == 0) {
 		p->state = PROP_FORWARDED;
@@ -242,8 +244,10 @@ void node_frame_nack(struct raft_node *n, const uint8_t *data, size_t len)
 		return;
 	uint64_t req = get_u64(data);
 	for (struct node_prop *p = n->props; p; p = p->next)
-		if (p->req == req && p->state == PROP_FORWARDED)
+		if (p->req == req && p->state == PROP_FORWARDED) {
 			p->state = PROP_QUEUED;
+			p->nack_tick = n->ticks + 1;
+		}
 }
 
 int raft_node_propose(struct raft_node *n, const void *data, size_t len,

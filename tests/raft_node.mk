@@ -10,7 +10,9 @@ tests_check_raft_node_SOURCES = \
 	tests/raft_node_test_net.h \
 	tests/test_raft_node_single.c \
 	tests/test_raft_node_cluster.c \
-	tests/test_raft_node_tcp.c
+	tests/test_raft_node_tcp.c \
+	tests/fault_io.c \
+	tests/fault_io.h
 tests_check_raft_node_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_raft_node_LDADD = tests/libtestutil.a raft/libraft.a \
 	engine/libengine.a $(ENGINE_LIBS) $(CHECK_LIBS)

@@ -467,6 +467,7 @@ int tc_start(struct tcluster *c, uint64_t id, bool join)
 		.tick_ms = c->tick_ms,
 		.propose_timeout_ms = c->timeout_ms,
 		.snapshot_entries = c->snapshot_entries,
+		.io = c->io[id],
 		.log_fn = tc_log,
 		.log_ctx = &c->lctx[id],
 	};

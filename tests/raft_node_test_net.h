@@ -80,6 +80,7 @@ struct tcluster {
 	/* Another network for node id (e.g. TCP): used instead of the
 	 * in-memory one; attach(ctx, id, node or NULL) routes its frames. */
 	const struct raft_net *ext_net[TNET_NODES];
+	const struct kv_io *io[TNET_NODES]; /* log store disk; NULL: real */
 	void (*attach)(void *ctx, uint64_t id, struct raft_node *node);
 	void *attach_ctx;
 	struct tc_logctx {

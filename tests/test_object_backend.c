@@ -40,7 +40,7 @@ static int raft_open(struct test_backend *b)
 		.id = 1, .dir = raft, .n_peers = 1, .peers = &self,
 		.net = tnet_endpoint(b->net, 1), .tick_ms = 10,
 	};
-	int rc = store_raft_open(kv, &o, &b->open);
+	int rc = store_raft_open(kv, &o, STORE_RAFT_NO_PEERS, &b->open);
 	if (rc == 0)
 		tnet_attach(b->net, 1, store_raft_node(b->open));
 	return rc;

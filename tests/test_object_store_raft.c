@@ -7,6 +7,7 @@
  * answers "unavailable" (the object layer's OBJ_EUNAVAILABLE, which the S3
  * layer answers 503) and commits nothing, then catches up once healed.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,8 @@ static void rnode_open(struct rnode *r, struct tnet *net, const char *root,
 		.peers = peers, .net = tnet_endpoint(net, id), .tick_ms = 10,
 		.propose_timeout_ms = 1500,
 	};
-	int rc = store_raft_open(r->kv, &o, &r->s);
+	int rc = store_raft_open(r->kv, &o, n_voters == 1 ? STORE_RAFT_NO_PEERS : 0,
+				 &r->s);
 	ck_assert_msg(rc == 0, "store_raft_open: %d", rc);
 	tnet_attach(net, id, store_raft_node(r->s));
 }
@@ -255,6 +257,101 @@ START_TEST(store_raft_minority_unavailable)
 }
 END_TEST
 
+static int submit_lazy_put(struct store *s, const char *k, const char *v)
+{
+	struct store_batch *b = NULL;
+	ck_assert_int_eq(store_batch_new(&b), 0);
+	store_batch_set_lazy(b, true);
+	ck_assert_int_eq(store_batch_put(b, k, strlen(k), v, strlen(v)), 0);
+	int rc = store_submit(s, b, NULL);
+	store_batch_free(b);
+	return rc;
+}
+
+static uint64_t commit_of(struct store *s)
+{
+	struct raft_node_status st;
+	raft_node_status(store_raft_node(s), &st);
+	return st.commit;
+}
+
+struct get_arg {
+	struct store *s;
+	const char *key;
+	int rc;
+};
+
+static void *get_thread(void *p)
+{
+	struct get_arg *a = p;
+	void *v = NULL;
+	size_t n = 0;
+	a->rc = store_get(a->s, a->key, strlen(a->key), &v, &n);
+	free(v);
+	return NULL;
+}
+
+/* Lazy batches without conditions travel in the thread's next entry
+ * (store.h, "Lazy durability"): the thread reads its own held writes; the
+ * next batch's conditions see them; a failed condition still applies them;
+ * one entry carries both; once carried every thread and a restart see them. */
+START_TEST(store_raft_lazy_carried)
+{
+	char *root = test_tmpdir_new("sraftl");
+	struct tnet *net = tnet_new();
+	struct rnode r;
+	rnode_open(&r, net, root, 1, 1);
+	uint64_t c0 = commit_of(r.s);
+	ck_assert_int_eq(submit_lazy_put(r.s, "i/1", "inflight"), 0);
+	ck_assert_int_eq(submit_lazy_put(r.s, "c/1", "chunk"), 0);
+	expect_value(r.s, "c/1", "chunk"); /* this thread sees its own */
+	struct store_batch *b = NULL;
+	ck_assert_int_eq(store_batch_new(&b), 0);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_EXISTS, "i/1", 3, NULL, 0), 0);
+	ck_assert_int_eq(store_batch_put(b, "m/1", 3, "meta", 4), 0);
+	ck_assert_int_eq(store_batch_del(b, "i/1", 3), 0);
+	ck_assert_int_eq(store_submit(r.s, b, NULL), 0);
+	ck_assert_uint_eq(commit_of(r.s), c0 + 1); /* one entry for all three */
+	struct get_arg ga = {r.s, "c/1", -1};
+	pthread_t th;
+	pthread_create(&th, NULL, get_thread, &ga);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(ga.rc, 0);
+	expect_value(r.s, "i/1", NULL);
+	expect_value(r.s, "m/1", "meta");
+
+	/* A failed condition: the carried lazy write still lands. */
+	ck_assert_int_eq(submit_lazy_put(r.s, "c/2", "chunk2"), 0);
+	store_batch_clear(b);
+	ck_assert_int_eq(store_batch_cond(b, STORE_COND_ABSENT, "m/1", 3, NULL, 0), 0);
+	ck_assert_int_eq(store_batch_put(b, "m/1", 3, "other", 5), 0);
+	size_t failed = 9;
+	ck_assert_int_eq(store_submit(r.s, b, &failed), STORE_ECOND);
+	ck_assert_uint_eq(failed, 0);
+	ga = (struct get_arg){r.s, "c/2", -1};
+	pthread_create(&th, NULL, get_thread, &ga);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(ga.rc, 0);
+
+	/* A value handle sees a held write (it is proposed first). */
+	ck_assert_int_eq(submit_lazy_put(r.s, "c/3", "pinned"), 0);
+	struct store_value *v = NULL;
+	ck_assert_int_eq(store_value_open(r.s, "c/3", 3, &v), 0);
+	ck_assert_uint_eq(store_value_len(v), 6);
+	store_value_close(v);
+	store_batch_free(b);
+	rnode_close(&r, net, 1);
+	rnode_open(&r, net, root, 1, 1);
+	expect_value(r.s, "c/1", "chunk");
+	expect_value(r.s, "c/2", "chunk2");
+	expect_value(r.s, "c/3", "pinned");
+	expect_value(r.s, "m/1", "meta");
+	rnode_close(&r, net, 1);
+	tnet_free(net);
+	test_tmpdir_free(root);
+}
+END_TEST
+
 Suite *suite_object_store_raft(void)
 {
 	Suite *s = suite_create("object_store_raft");
@@ -263,6 +360,7 @@ Suite *suite_object_store_raft(void)
 	tcase_add_test(tc, store_raft_single);
 	tcase_add_test(tc, store_raft_three_nodes);
 	tcase_add_test(tc, store_raft_minority_unavailable);
+	tcase_add_test(tc, store_raft_lazy_carried);
 	suite_add_tcase(s, tc);
 	return s;
 }
