@@ -404,7 +404,8 @@ START_TEST(test_cluster_membership)
 END_TEST
 
 /*
- * Random network faults under a concurrent workload from every node:
+ * Random network faults and node restarts under a concurrent workload
+ * from every node:
  * proposals and read barriers; faults change every few completed
  * operations (progress-driven, no sleeps).  Checks: only allowed errors;
  * every acknowledged command is at its reported position on every node;
@@ -422,6 +423,8 @@ struct rnd {
 	int rc[4][40], res[4][40];
 	uint64_t stale;       /* barriers that saw less than acked before */
 	uint64_t reads_ok;
+	uint64_t restarts;
+	pthread_rwlock_t node_lock[TNET_NODES]; /* clients read, restarts write */
 };
 
 struct rnd_client {
@@ -441,6 +444,7 @@ static void *rnd_client_main(void *p)
 		uint32_t v = (uint32_t)(cl->t + 1) * 1000 + (uint32_t)i;
 		r->val[cl->t][i] = v;
 		r->rc[cl->t][i] = 1; /* not a proposal */
+		pthread_rwlock_rdlock(&r->node_lock[on]);
 		if (test_rng_below(&rng, 10) < 7) {
 			int res = 0;
 			int rc = tc_propose(r->c, on, v, &res);
@@ -463,6 +467,7 @@ static void *rnd_client_main(void *p)
 				pthread_mutex_unlock(&r->mu);
 			}
 		}
+		pthread_rwlock_unlock(&r->node_lock[on]);
 		pthread_mutex_lock(&r->mu);
 		r->ops++;
 		pthread_cond_broadcast(&r->cv);
@@ -471,11 +476,20 @@ static void *rnd_client_main(void *p)
 	return NULL;
 }
 
-static void rnd_fault(struct tcluster *c, struct test_rng *rng)
+static void rnd_fault(struct rnd *r, struct tcluster *c, struct test_rng *rng)
 {
 	for (uint64_t i = 1; i <= (uint64_t)c->n; i++)
 		tnet_isolate(c->net, i, false);
-	switch (test_rng_below(rng, 4)) {
+	switch (test_rng_below(rng, 5)) {
+	case 4: { /* restart a node from its disk */
+		uint64_t id = 1 + test_rng_below(rng, (uint64_t)c->n);
+		pthread_rwlock_wrlock(&r->node_lock[id]);
+		tc_stop(c, id);
+		ck_assert_int_eq(tc_start(c, id, false), 0);
+		pthread_rwlock_unlock(&r->node_lock[id]);
+		r->restarts++;
+		break;
+	}
 	case 0:
 		break; /* healed */
 	case 1:
@@ -512,6 +526,8 @@ START_TEST(test_cluster_random_faults)
 	r.c = &c;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
+	for (int i = 0; i < TNET_NODES; i++)
+		pthread_rwlock_init(&r.node_lock[i], NULL);
 	struct test_rng rng;
 	test_rng_init(&rng, test_seed() ^ 0x5eed);
 	pthread_t th[4];
@@ -528,7 +544,7 @@ START_TEST(test_cluster_random_faults)
 		while (r.ops < next && r.ops < 160)
 			pthread_cond_wait(&r.cv, &r.mu);
 		pthread_mutex_unlock(&r.mu);
-		rnd_fault(&c, &rng);
+		rnd_fault(&r, &c, &rng);
 		pthread_mutex_lock(&r.mu);
 	}
 	pthread_mutex_unlock(&r.mu);
@@ -564,8 +580,12 @@ START_TEST(test_cluster_random_faults)
 	}
 	if (test_env_u64("VERBOSE", 0))
 		fprintf(stderr, "random faults: %llu acked, %llu reads ok, "
-			"%llu applied\n", (unsigned long long)r.acked_n,
-			(unsigned long long)r.reads_ok, (unsigned long long)n);
+			"%llu applied, %llu restarts\n",
+			(unsigned long long)r.acked_n,
+			(unsigned long long)r.reads_ok, (unsigned long long)n,
+			(unsigned long long)r.restarts);
+	for (int i = 0; i < TNET_NODES; i++)
+		pthread_rwlock_destroy(&r.node_lock[i]);
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	tc_free(&c);
