@@ -38,7 +38,8 @@ const char *snap_strerror(int err)
 	case SNAP_EINVAL:
 		return "invalid argument or snapshot directory";
 	default:
-		return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
+		return err < 0 && err > -4096 ? strerror(-err)
+		                              : "unknown error";
 	}
 }
 
@@ -93,8 +94,8 @@ bool snap_name_valid(const char *name, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-			  c == '-';
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		          c == '-';
 		if (!ok)
 			return false;
 	}
@@ -145,7 +146,8 @@ size_t snap_final_encode(const struct snap_final *f, uint8_t *buf, size_t cap)
 {
 	const struct raft_conf_state *c = &f->conf;
 	ASSERT(f->p.kind == SNAP_KIND_FINAL);
-	ASSERT(c->n_voters <= RAFT_NODES_MAX && c->n_learners <= RAFT_NODES_MAX);
+	ASSERT(c->n_voters <= RAFT_NODES_MAX &&
+	       c->n_learners <= RAFT_NODES_MAX);
 	size_t n = FINAL_FIXED + 8 * ((size_t)c->n_voters + c->n_learners);
 	if (cap < n)
 		return 0;
@@ -265,7 +267,7 @@ static int final_decode(const uint8_t *b, size_t len, struct snap_final *f)
 }
 
 int snap_frame_decode(const uint8_t *frame, size_t len, struct snap_chunk *c,
-		      struct snap_final *f)
+                      struct snap_final *f)
 {
 	struct snap_prefix p;
 	int rc = prefix_decode(frame, len, &p);
@@ -302,7 +304,7 @@ int snap_ack_decode(const uint8_t *b, size_t len, struct snap_ack *a)
 }
 
 uint32_t snap_manifest_extend(uint32_t crc, const char *name, size_t name_len,
-			      uint64_t size, uint32_t file_crc)
+                              uint64_t size, uint32_t file_crc)
 {
 	uint8_t b[14];
 	ASSERT(name_len <= SNAP_NAME_MAX);
@@ -344,7 +346,7 @@ int snap_parent_fsync(const char *path)
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
+                  struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;

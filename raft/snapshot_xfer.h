@@ -74,27 +74,27 @@
 #include "raft/raft.h"
 
 #define SNAP_XFER_VERSION 1
-#define SNAP_NAME_MAX 255
+#define SNAP_NAME_MAX     255
 /* Largest chunk of file data in one frame (well under RAFT_NET_FRAME_MAX). */
-#define SNAP_CHUNK_MAX (16u * 1024 * 1024)
+#define SNAP_CHUNK_MAX     (16u * 1024 * 1024)
 #define SNAP_CHUNK_DEFAULT (1u * 1024 * 1024)
 /* Most files in one snapshot (a checkpoint has one per segment, plus one). */
 #define SNAP_FILES_MAX 65536u
 /* Largest single file accepted (guards offset arithmetic). */
 #define SNAP_FILE_BYTES_MAX (1ull << 42)
 #define SNAP_WINDOW_DEFAULT 4u
-#define SNAP_WINDOW_MAX 64u
+#define SNAP_WINDOW_MAX     64u
 /* Largest frame: a full chunk plus its header. */
 #define SNAP_FRAME_MAX (SNAP_CHUNK_MAX + 128 + SNAP_NAME_MAX)
 #define SNAP_ACK_BYTES 32
 
 /* Error codes of this module, beside -errno. */
 enum snap_err {
-	SNAP_ECORRUPT = -1201,  /* a malformed or inconsistent frame */
-	SNAP_EVERSION = -1202,  /* a frame of an unknown format version */
-	SNAP_ESTALE = -1203,    /* a frame/ack of another (older) transfer */
-	SNAP_EABORTED = -1204,  /* the receiver refused this transfer: stop */
-	SNAP_EINVAL = -1205,    /* bad argument or unusable snapshot dir */
+	SNAP_ECORRUPT = -1201, /* a malformed or inconsistent frame */
+	SNAP_EVERSION = -1202, /* a frame of an unknown format version */
+	SNAP_ESTALE = -1203,   /* a frame/ack of another (older) transfer */
+	SNAP_EABORTED = -1204, /* the receiver refused this transfer: stop */
+	SNAP_EINVAL = -1205,   /* bad argument or unusable snapshot dir */
 };
 const char *snap_strerror(int err);
 
@@ -123,7 +123,8 @@ enum snap_send_result {
  * -ENOMEM or -errno.
  */
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
-		   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out);
+                   uint64_t xfer_id, size_t chunk_bytes,
+                   struct snap_send **out);
 /* Sets the number of unacknowledged chunks allowed (1..SNAP_WINDOW_MAX;
  * default SNAP_WINDOW_DEFAULT). */
 void snap_send_set_window(struct snap_send *s, unsigned window);
@@ -151,7 +152,7 @@ bool snap_send_done(const struct snap_send *s);
 uint64_t snap_send_xfer_id(const struct snap_send *s);
 /* Data bytes acknowledged so far, and the snapshot's total (progress). */
 void snap_send_progress(const struct snap_send *s, uint64_t *acked_bytes,
-			uint64_t *total_bytes);
+                        uint64_t *total_bytes);
 /* Frees s and closes its file.  NULL ok. */
 void snap_send_close(struct snap_send *s);
 
@@ -191,14 +192,14 @@ int snap_recv_new(const char *staging_root, struct snap_recv **out);
  * A frame of a newer xfer id discards an unfinished older transfer.
  */
 int snap_recv_feed(struct snap_recv *r, const void *frame, size_t len,
-		   const void **ack, size_t *ack_len);
+                   const void **ack, size_t *ack_len);
 /*
  * After SNAP_RECV_COMPLETE: the ready directory's path (borrowed, valid
  * until the next feed or free; the caller may rename or remove the
  * directory) and the snapshot's meta.  NULL if no transfer is complete.
  */
 const char *snap_recv_ready(const struct snap_recv *r,
-			    struct raft_snapshot_meta *meta);
+                            struct raft_snapshot_meta *meta);
 /* Drops the transfer in progress (e.g. the leader changed).  */
 void snap_recv_reset(struct snap_recv *r);
 /* Frees r; removes an unfinished transfer's staging (not a ready one). */

@@ -114,7 +114,7 @@ int snap_install_recover(const char *kv_dir)
 }
 
 int snap_install_dir_steps(const char *ready_dir, const char *kv_dir,
-			   unsigned steps)
+                           unsigned steps)
 {
 	ASSERT(steps >= 1 && steps <= 4);
 	struct paths p;

@@ -98,8 +98,7 @@ void snap_chunk_encode_header(const struct snap_chunk *c, uint8_t *buf);
 size_t snap_chunk_data_off(size_t name_len);
 /* Encodes a final frame into buf[0..cap); returns its length, or 0 if cap
  * is too small. */
-size_t snap_final_encode(const struct snap_final *f, uint8_t *buf,
-			 size_t cap);
+size_t snap_final_encode(const struct snap_final *f, uint8_t *buf, size_t cap);
 void snap_ack_encode(const struct snap_ack *a, uint8_t buf[SNAP_ACK_BYTES]);
 
 /*
@@ -110,12 +109,12 @@ void snap_ack_encode(const struct snap_ack *a, uint8_t buf[SNAP_ACK_BYTES]);
  * SNAP_EVERSION.  Pointers in *c borrow frame.
  */
 int snap_frame_decode(const uint8_t *frame, size_t len, struct snap_chunk *c,
-		      struct snap_final *f);
+                      struct snap_final *f);
 int snap_ack_decode(const uint8_t *buf, size_t len, struct snap_ack *a);
 
 /* Manifest checksum: extends crc by one file's entry. */
 uint32_t snap_manifest_extend(uint32_t crc, const char *name, size_t name_len,
-			      uint64_t size, uint32_t file_crc);
+                              uint64_t size, uint32_t file_crc);
 
 /* fsync of a directory by path.  0 or -errno. */
 int snap_dir_fsync(const char *path);
@@ -130,6 +129,6 @@ int snap_rmtree(const char *path);
  * snap_install_dir; 4 = all): crash simulation for tests.
  */
 int snap_install_dir_steps(const char *ready_dir, const char *kv_dir,
-			   unsigned steps);
+                           unsigned steps);
 
 #endif /* VS_RAFT_SNAPSHOT_XFER_INT_H */

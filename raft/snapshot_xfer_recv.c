@@ -43,12 +43,12 @@ struct snap_recv {
 	/* The transfer in progress (xfer_id, unless it completed). */
 	uint64_t snap_index, snap_term;
 	uint32_t n_files;
-	bool started;         /* its .part directory exists */
-	struct snap_pos exp;  /* next position expected */
-	uint32_t exp_crc;     /* CRC of the current file's prefix */
-	struct rfile cur;     /* the current file (valid if exp.off > 0) */
-	int fd;               /* its descriptor, or -1 */
-	struct rfile *files;  /* files[0..exp.file): complete */
+	bool started;        /* its .part directory exists */
+	struct snap_pos exp; /* next position expected */
+	uint32_t exp_crc;    /* CRC of the current file's prefix */
+	struct rfile cur;    /* the current file (valid if exp.off > 0) */
+	int fd;              /* its descriptor, or -1 */
+	struct rfile *files; /* files[0..exp.file): complete */
 	uint32_t files_cap;
 	char part[PATH_BYTES + 32];
 	/* The last completed transfer, until the next feed. */
@@ -73,9 +73,10 @@ static int clean_root(const char *root)
 			break;
 		}
 		size_t n = strlen(e->d_name);
-		bool ours = n > 16 && strspn(e->d_name, "0123456789abcdef") == 16 &&
-			    (strcmp(e->d_name + 16, ".part") == 0 ||
-			     strcmp(e->d_name + 16, ".ready") == 0);
+		bool ours = n > 16 &&
+		            strspn(e->d_name, "0123456789abcdef") == 16 &&
+		            (strcmp(e->d_name + 16, ".part") == 0 ||
+		             strcmp(e->d_name + 16, ".ready") == 0);
 		if (!ours)
 			continue;
 		char path[PATH_BYTES + 64];
@@ -135,7 +136,7 @@ void snap_recv_free(struct snap_recv *r)
 }
 
 static void set_ack(struct snap_recv *r, uint8_t status, uint32_t epoch,
-		    uint64_t xfer_id, const void **ack, size_t *ack_len)
+                    uint64_t xfer_id, const void **ack, size_t *ack_len)
 {
 	struct snap_ack a = {status, epoch, xfer_id, r->exp.file, r->exp.off};
 	if (status == SNAP_ACK_COMPLETE || status == SNAP_ACK_STALE)
@@ -154,7 +155,7 @@ static void begin(struct snap_recv *r, const struct snap_prefix *p)
 	r->snap_term = p->snap_term;
 	r->n_files = p->n_files;
 	snprintf(r->part, sizeof r->part, "%s/%016" PRIx64 ".part", r->root,
-		 p->xfer_id);
+	         p->xfer_id);
 }
 
 static int write_full(int fd, const uint8_t *p, size_t len, uint64_t off)
@@ -162,7 +163,8 @@ static int write_full(int fd, const uint8_t *p, size_t len, uint64_t off)
 	size_t done = 0;
 	/* Bounded: each round writes at least one byte or returns. */
 	while (done < len) {
-		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(off + done));
+		ssize_t n =
+		    pwrite(fd, p + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -178,8 +180,8 @@ static int file_start(struct snap_recv *r, const struct snap_chunk *c)
 	if (c->file_index > 0) {
 		/* Sorted, hence distinct, names: a replayed name is refused. */
 		const struct rfile *prev = &r->files[c->file_index - 1];
-		size_t n = c->name_len < prev->name_len ? c->name_len
-							 : prev->name_len;
+		size_t n =
+		    c->name_len < prev->name_len ? c->name_len : prev->name_len;
 		int cmp = memcmp(c->name, prev->name, n);
 		if (cmp < 0 || (cmp == 0 && c->name_len <= prev->name_len))
 			return SNAP_ECORRUPT;
@@ -240,8 +242,8 @@ static int accept_chunk(struct snap_recv *r, const struct snap_chunk *c)
 		if (rc != 0)
 			return rc;
 	} else if (c->name_len != r->cur.name_len ||
-		   memcmp(c->name, r->cur.name, c->name_len) != 0 ||
-		   c->file_size != r->cur.size) {
+	           memcmp(c->name, r->cur.name, c->name_len) != 0 ||
+	           c->file_size != r->cur.size) {
 		return SNAP_ECORRUPT; /* a file changed name or size midway */
 	}
 	ASSERT(r->fd >= 0 && c->offset == r->exp.off);
@@ -262,14 +264,14 @@ static int accept_final(struct snap_recv *r, const struct snap_final *f)
 	for (uint32_t i = 0; i < r->n_files; i++) {
 		const struct rfile *rf = &r->files[i];
 		m = snap_manifest_extend(m, rf->name, rf->name_len, rf->size,
-					 rf->crc);
+		                         rf->crc);
 	}
 	if (m != f->manifest_crc)
 		return SNAP_ECORRUPT;
 	ASSERT(r->started);
 	char ready[PATH_BYTES + 32];
 	snprintf(ready, sizeof ready, "%s/%016" PRIx64 ".ready", r->root,
-		 r->xfer_id);
+	         r->xfer_id);
 	int rc = snap_dir_fsync(r->part);
 	if (rc == 0)
 		rc = snap_rmtree(ready);
@@ -291,8 +293,8 @@ static int accept_final(struct snap_recv *r, const struct snap_final *f)
 
 /* A frame of the transfer in progress; decides accept or resend. */
 static int feed_current(struct snap_recv *r, int kind,
-			const struct snap_chunk *c, const struct snap_final *f,
-			const void **ack, size_t *ack_len)
+                        const struct snap_chunk *c, const struct snap_final *f,
+                        const void **ack, size_t *ack_len)
 {
 	const struct snap_prefix *p = kind == SNAP_KIND_CHUNK ? &c->p : &f->p;
 	if (p->snap_index != r->snap_index || p->snap_term != r->snap_term ||
@@ -303,22 +305,22 @@ static int feed_current(struct snap_recv *r, int kind,
 		in_order = r->exp.file == r->n_files;
 	else
 		in_order = c->file_index == r->exp.file &&
-			   (c->offset == r->exp.off || c->offset == 0);
+		           (c->offset == r->exp.off || c->offset == 0);
 	if (!in_order) {
 		set_ack(r, SNAP_ACK_RESEND, p->epoch, p->xfer_id, ack, ack_len);
 		return SNAP_RECV_CONTINUE;
 	}
-	int rc = kind == SNAP_KIND_CHUNK ? accept_chunk(r, c)
-					 : accept_final(r, f);
+	int rc =
+	    kind == SNAP_KIND_CHUNK ? accept_chunk(r, c) : accept_final(r, f);
 	if (rc < 0)
 		return rc;
 	set_ack(r, rc == SNAP_RECV_COMPLETE ? SNAP_ACK_COMPLETE : SNAP_ACK_NEXT,
-		p->epoch, p->xfer_id, ack, ack_len);
+	        p->epoch, p->xfer_id, ack, ack_len);
 	return rc;
 }
 
 int snap_recv_feed(struct snap_recv *r, const void *frame, size_t len,
-		   const void **ack, size_t *ack_len)
+                   const void **ack, size_t *ack_len)
 {
 	*ack = NULL;
 	*ack_len = 0;
@@ -333,7 +335,8 @@ int snap_recv_feed(struct snap_recv *r, const void *frame, size_t len,
 	const struct snap_prefix *p = kind == SNAP_KIND_CHUNK ? &c.p : &f.p;
 	if (p->xfer_id == r->done_id) {
 		/* A duplicate after completion: say so again, idempotently. */
-		set_ack(r, SNAP_ACK_COMPLETE, p->epoch, p->xfer_id, ack, ack_len);
+		set_ack(r, SNAP_ACK_COMPLETE, p->epoch, p->xfer_id, ack,
+		        ack_len);
 		return SNAP_RECV_CONTINUE;
 	}
 	if (p->xfer_id < r->xfer_id) {
@@ -352,7 +355,7 @@ int snap_recv_feed(struct snap_recv *r, const void *frame, size_t len,
 }
 
 const char *snap_recv_ready(const struct snap_recv *r,
-			    struct raft_snapshot_meta *meta)
+                            struct raft_snapshot_meta *meta)
 {
 	if (!r->has_ready)
 		return NULL;

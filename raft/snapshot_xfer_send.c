@@ -60,21 +60,21 @@ struct snap_send {
 	uint32_t epoch;
 	struct mark ring[RING_CAP]; /* recent positions, for exact resume */
 	unsigned ring_next;
-	int fd;          /* open file (-1 if none) */
+	int fd; /* open file (-1 if none) */
 	uint32_t fd_file;
-	uint8_t *buf;    /* one frame */
+	uint8_t *buf; /* one frame */
 	size_t buf_cap;
 };
 
 static int sfile_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sfile *)a)->name,
-		      ((const struct sfile *)b)->name);
+	              ((const struct sfile *)b)->name);
 }
 
 /* Adds one directory entry to s->files (growing it), after checks. */
 static int list_add(struct snap_send *s, int dfd, const char *name,
-		    uint32_t *cap)
+                    uint32_t *cap)
 {
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return 0;
@@ -132,15 +132,15 @@ static int list_files(struct snap_send *s)
 		struct sfile *f = &s->files[i];
 		f->chunk0 = s->total_chunks;
 		f->bytes0 = s->total_bytes;
-		s->total_chunks += f->size == 0 ? 1 : (f->size + s->chunk - 1) /
-							      s->chunk;
+		s->total_chunks +=
+		    f->size == 0 ? 1 : (f->size + s->chunk - 1) / s->chunk;
 		s->total_bytes += f->size;
 	}
 	return 0;
 }
 
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
-		   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out)
+                   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out)
 {
 	if (dir == NULL || meta == NULL || out == NULL || xfer_id == 0 ||
 	    chunk_bytes > SNAP_CHUNK_MAX || strlen(dir) >= 3800 ||
@@ -230,7 +230,8 @@ static int read_full(int fd, uint8_t *p, size_t len, uint64_t off)
 	size_t done = 0;
 	/* Bounded: each round reads at least one byte or returns. */
 	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done, (off_t)(off + done));
+		ssize_t n =
+		    pread(fd, p + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -258,11 +259,15 @@ static int make_chunk(struct snap_send *s, size_t *len)
 		return rc;
 	uint32_t crc = kv_crc32c(data, n);
 	struct snap_chunk c = {
-		.p = {SNAP_KIND_CHUNK, s->epoch, s->xfer_id, s->meta.index,
-		      s->meta.term, s->n_files},
-		.file_index = p.file, .file_size = f->size, .offset = p.off,
-		.data_len = (uint32_t)n, .data_crc = crc,
-		.name_len = (uint16_t)name_len, .name = f->name,
+	    .p = {SNAP_KIND_CHUNK, s->epoch, s->xfer_id, s->meta.index,
+	          s->meta.term, s->n_files},
+	    .file_index = p.file,
+	    .file_size = f->size,
+	    .offset = p.off,
+	    .data_len = (uint32_t)n,
+	    .data_crc = crc,
+	    .name_len = (uint16_t)name_len,
+	    .name = f->name,
 	};
 	snap_chunk_encode_header(&c, s->buf);
 	*len = snap_chunk_bytes(name_len, n);
@@ -284,12 +289,13 @@ static size_t make_final(struct snap_send *s)
 		const struct sfile *f = &s->files[i];
 		ASSERT(f->crc_known);
 		m = snap_manifest_extend(m, f->name, strlen(f->name), f->size,
-					 f->crc);
+		                         f->crc);
 	}
 	struct snap_final fin = {
-		.p = {SNAP_KIND_FINAL, s->epoch, s->xfer_id, s->meta.index,
-		      s->meta.term, s->n_files},
-		.manifest_crc = m, .conf = s->meta.conf,
+	    .p = {SNAP_KIND_FINAL, s->epoch, s->xfer_id, s->meta.index,
+	          s->meta.term, s->n_files},
+	    .manifest_crc = m,
+	    .conf = s->meta.conf,
 	};
 	size_t n = snap_final_encode(&fin, s->buf, s->buf_cap);
 	ASSERT(n > 0);
@@ -326,7 +332,7 @@ int snap_send_next(struct snap_send *s, const void **frame, size_t *len)
  * never reached or that is not a chunk boundary.
  */
 static int resolve(const struct snap_send *s, struct snap_pos p,
-		   struct mark *out)
+                   struct mark *out)
 {
 	if (p.file > s->n_files || (p.file == s->n_files && p.off != 0))
 		return SNAP_ECORRUPT;
@@ -417,7 +423,7 @@ uint64_t snap_send_xfer_id(const struct snap_send *s)
 }
 
 void snap_send_progress(const struct snap_send *s, uint64_t *acked_bytes,
-			uint64_t *total_bytes)
+                        uint64_t *total_bytes)
 {
 	uint64_t b = s->total_bytes;
 	if (s->acked.pos.file < s->n_files)
