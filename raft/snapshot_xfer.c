@@ -365,3 +365,11 @@ int snap_rmtree(const char *path)
 		return -rc;
 	return rc == 0 ? 0 : -errno;
 }
+
+int snap_dir_remove(const char *dir)
+{
+	int rc = snap_rmtree(dir);
+	if (rc == 0)
+		rc = snap_parent_fsync(dir);
+	return rc;
+}

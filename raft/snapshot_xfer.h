@@ -11,7 +11,9 @@
  *
  * Flow (one transfer = one xfer id):
  *   leader:   snap_send_open(dir, meta, xfer_id, chunk_bytes, &s);
- *             loop: snap_send_next() gives a frame: send it (bulk);
+ *             loop: while the peer's bulk_room() is at least
+ *                   snap_send_frame_bytes_max(s), snap_send_next()
+ *                   gives a frame: send it (bulk);
  *                   on an ack: snap_send_ack();
  *                   on a send error, reconnect or no ack progress for a
  *                   while: snap_send_rewind();
@@ -32,7 +34,14 @@
  * sender keeps at most `window` chunks unacknowledged, so a transfer never
  * floods the bulk queue, and holds one chunk in memory whatever the
  * snapshot's size; so does the receiver (it writes each chunk at its
- * offset as it arrives).
+ * offset as it arrives).  Writes are contiguous (a chunk lands only at the
+ * next expected offset), so the disk used is bounded by the bytes
+ * actually received, whatever sizes a frame claims.
+ *
+ * A malformed or corrupt frame (any CRC, length or field wrong) drops the
+ * transfer's staging and makes the receiver start over from (0, 0): a
+ * checksum failure means something is badly wrong, and a restart is the
+ * simple safe answer.
  *
  * Wire format, all integers big-endian, version 1 (SNAP_XFER_VERSION):
  *   chunk  = version:u8 kind:u8(1) flags:u16(0) epoch:u32 xfer_id:u64
@@ -44,6 +53,11 @@
  *            n_voters:u32 voter:u64* n_learners:u32 learner:u64* crc:u32
  *   ack    = version:u8 kind:u8(3) status:u8 pad:u8(0) epoch:u32
  *            xfer_id:u64 next_file:u32 next_offset:u64 crc:u32
+ *            status: 0 accepted, next expected is (next_file,
+ *            next_offset); 1 not accepted (gap, duplicate, reorder, or a
+ *            bad frame that restarted the transfer): resume from there;
+ *            2 complete; 3 stale (a newer transfer superseded it).
+ *            (n_files, 0) means "everything but the final frame".
  *   hdr_crc / crc: CRC32C (engine/crc32c.h) of every byte before it;
  *   data_crc: CRC32C of data; manifest_crc: CRC32C over, for each file in
  *   order, name_len:u16 name size:u64 file_crc:u32 (file_crc = CRC32C of
@@ -125,6 +139,8 @@ enum snap_send_result {
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
                    uint64_t xfer_id, size_t chunk_bytes,
                    struct snap_send **out);
+/* The largest frame s produces (a full chunk with a longest name). */
+size_t snap_send_frame_bytes_max(const struct snap_send *s);
 /* Sets the number of unacknowledged chunks allowed (1..SNAP_WINDOW_MAX;
  * default SNAP_WINDOW_DEFAULT). */
 void snap_send_set_window(struct snap_send *s, unsigned window);
@@ -232,5 +248,12 @@ int snap_install_dir(const char *ready_dir, const char *kv_dir);
  * Call it before kv_open(kv_dir) at every start.  0 or -errno.
  */
 int snap_install_recover(const char *kv_dir);
+
+/*
+ * Removes a snapshot directory (a flat tree: an old local snapshot, an
+ * unused ready directory) and fsyncs its parent.  0 (also when absent) or
+ * -errno.
+ */
+int snap_dir_remove(const char *dir);
 
 #endif /* VS_RAFT_SNAPSHOT_XFER_H */

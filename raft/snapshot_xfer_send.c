@@ -171,6 +171,11 @@ int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
 	return 0;
 }
 
+size_t snap_send_frame_bytes_max(const struct snap_send *s)
+{
+	return s->buf_cap;
+}
+
 void snap_send_set_window(struct snap_send *s, unsigned window)
 {
 	ASSERT(window >= 1 && window <= SNAP_WINDOW_MAX);

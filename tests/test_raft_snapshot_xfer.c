@@ -188,6 +188,10 @@ START_TEST(test_stream_clean_install)
 	ck_assert_int_eq(snap_install_dir(ready, fx.target), 0);
 	ck_assert(!sxt_exists(ready));
 	sxt_verify_engine(&fx, fx.target);
+	/* The leader drops its snapshot when no transfer needs it. */
+	ck_assert_int_eq(snap_dir_remove(fx.snap), 0);
+	ck_assert(!sxt_exists(fx.snap));
+	ck_assert_int_eq(snap_dir_remove(fx.snap), 0);
 	sxt_fixture_free(&fx);
 }
 END_TEST
@@ -397,6 +401,25 @@ START_TEST(test_malicious_names)
 	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
 	n = raw_chunk(frame, 204, "seg", 3, "", 0, 3, 0);
 	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
+	/* Within one transfer, the snapshot it names may not change. */
+	n = raw_chunk(frame, 205, "seg", 3, "ab", 2, 3, 0);
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an),
+	                 SNAP_RECV_CONTINUE);
+	snap_put_u64(frame + 16, 11); /* snap_index */
+	snap_put_u32(frame + 66 + 3, kv_crc32c(frame, 66 + 3));
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
+	/* ... and the sender is asked to start over. */
+	struct snap_ack a;
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_int_eq(snap_ack_decode(ack, an, &a), 0);
+	ck_assert(a.status == SNAP_ACK_RESEND && a.next_file == 0 &&
+	          a.next_offset == 0 && a.xfer_id == 205);
+	/* Garbage gets no ack at all. */
+	ck_assert_int_eq(snap_recv_feed(r, "junk", 4, &ack, &an),
+	                 SNAP_ECORRUPT);
+	ck_assert_ptr_null(ack);
+	frame[0] = 9;
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_EVERSION);
 	snap_recv_free(r);
 	/* Nothing but the (cleaned) staging root is left in tmp. */
 	ck_assert_int_eq(snap_recv_new(staging, &r), 0);
@@ -640,6 +663,9 @@ START_TEST(test_large_file_bounded_memory)
 	struct snap_send *s;
 	ck_assert_int_eq(snap_send_open(fx.snap, &fx.meta, 12, chunk, &s), 0);
 	snap_send_set_window(s, 2);
+	ck_assert_uint_eq(snap_send_frame_bytes_max(s),
+	                  snap_chunk_bytes(SNAP_NAME_MAX, chunk));
+	ck_assert_uint_le(snap_send_frame_bytes_max(s), SNAP_FRAME_MAX);
 	struct mallinfo2 m0 = mallinfo2();
 	size_t base = m0.uordblks + m0.hblkhd, peak = base;
 	const void *fr, *ack;
@@ -649,7 +675,7 @@ START_TEST(test_large_file_bounded_memory)
 		ck_assert_int_ge(rc, 0);
 		if (rc != SNAP_SEND_FRAME)
 			continue;
-		ck_assert_uint_le(n, snap_chunk_bytes(SNAP_NAME_MAX, chunk));
+		ck_assert_uint_le(n, snap_send_frame_bytes_max(s));
 		ck_assert_int_ge(snap_recv_feed(r, fr, n, &ack, &an), 0);
 		ck_assert_int_ge(snap_send_ack(s, ack, an), 0);
 		struct mallinfo2 now = mallinfo2();
