@@ -75,6 +75,11 @@
  * them with snap_xfer_id(leader_term, seq): a new leader's ids exceed an
  * old one's.
  *
+ * File I/O goes through a struct kv_io (engine/kv_io.h): the *_io
+ * variants take one (NULL = kv_io_posix()), the plain ones use POSIX; the
+ * tests run both ends and the installer on tests/fault_io's simulated
+ * disk, crashing it at every call.
+ *
  * Threads: a snap_send or snap_recv is used by one thread at a time (the
  * driver thread); distinct ones are independent.
  */
@@ -85,6 +90,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/kv_io.h"
 #include "raft/raft.h"
 
 #define SNAP_XFER_VERSION 1
@@ -139,6 +145,10 @@ enum snap_send_result {
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
                    uint64_t xfer_id, size_t chunk_bytes,
                    struct snap_send **out);
+/* The same through io (borrowed for s's life; NULL = POSIX). */
+int snap_send_open_io(const struct kv_io *io, const char *dir,
+                      const struct raft_snapshot_meta *meta, uint64_t xfer_id,
+                      size_t chunk_bytes, struct snap_send **out);
 /* The largest frame s produces (a full chunk with a longest name). */
 size_t snap_send_frame_bytes_max(const struct snap_send *s);
 /* Sets the number of unacknowledged chunks allowed (1..SNAP_WINDOW_MAX;
@@ -189,6 +199,9 @@ enum snap_recv_result {
  * 0, -ENOMEM or -errno.
  */
 int snap_recv_new(const char *staging_root, struct snap_recv **out);
+/* The same through io (borrowed for r's life; NULL = POSIX). */
+int snap_recv_new_io(const struct kv_io *io, const char *staging_root,
+                     struct snap_recv **out);
 /*
  * Feeds one received SNAP_CHUNK payload (untrusted bytes, borrowed).
  * Sets *ack and *ack_len to the ack to send back (borrowed from r, valid
@@ -235,6 +248,8 @@ void snap_recv_free(struct snap_recv *r);
  * 0 or -errno (the state is then one snap_install_recover resolves too).
  */
 int snap_install_dir(const char *ready_dir, const char *kv_dir);
+int snap_install_dir_io(const struct kv_io *io, const char *ready_dir,
+                        const char *kv_dir);
 /*
  * Resolves what a crashed snap_install_dir left, deterministically and
  * rolling forward (a complete kv_dir.new is a verified snapshot of
@@ -248,6 +263,7 @@ int snap_install_dir(const char *ready_dir, const char *kv_dir);
  * Call it before kv_open(kv_dir) at every start.  0 or -errno.
  */
 int snap_install_recover(const char *kv_dir);
+int snap_install_recover_io(const struct kv_io *io, const char *kv_dir);
 
 /*
  * Removes a snapshot directory (a flat tree: an old local snapshot, an
@@ -255,5 +271,6 @@ int snap_install_recover(const char *kv_dir);
  * -errno.
  */
 int snap_dir_remove(const char *dir);
+int snap_dir_remove_io(const struct kv_io *io, const char *dir);
 
 #endif /* VS_RAFT_SNAPSHOT_XFER_H */

@@ -168,6 +168,7 @@ int sxt_exists(const char *path)
 
 int main(void)
 {
-	Suite *suites[] = {sxt_stream_suite(), sxt_install_suite()};
-	return test_run_suites(suites, 2);
+	Suite *suites[] = {sxt_stream_suite(), sxt_install_suite(),
+	                   sxt_crash_suite()};
+	return test_run_suites(suites, 3);
 }

@@ -41,5 +41,6 @@ int sxt_exists(const char *path);
 
 Suite *sxt_stream_suite(void);
 Suite *sxt_install_suite(void);
+Suite *sxt_crash_suite(void);
 
 #endif /* VS_TESTS_RAFT_SNAPSHOT_XFER_TEST_H */

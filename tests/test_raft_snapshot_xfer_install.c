@@ -137,7 +137,7 @@ START_TEST(test_install_crash_every_step)
 			make_old_engine(fx.target);
 		make_ready(&fx, &n);
 		ck_assert_int_eq(
-		    snap_install_dir_steps(n.ready, fx.target, steps), 0);
+		    snap_install_dir_steps(NULL, n.ready, fx.target, steps), 0);
 		ck_assert(!sxt_exists(n.ready));
 		bool kv = sxt_exists(fx.target), nw = sxt_exists(n.new_),
 		     old = sxt_exists(n.old);
