@@ -15,9 +15,18 @@
 
 #include "engine/assert.h"
 #include "engine/crc32c.h"
+#include "raft/net.h"
 #include "raft/snapshot_xfer_int.h"
 
 #define FINAL_FIXED 52 /* prefix, manifest_crc, two counts, crc */
+
+_Static_assert(SNAP_CHUNK_FIXED + SNAP_NAME_MAX + 4 + SNAP_CHUNK_MAX <=
+                   SNAP_FRAME_MAX,
+               "a chunk frame fits SNAP_FRAME_MAX");
+_Static_assert(FINAL_FIXED + 16 * RAFT_NODES_MAX <= SNAP_FRAME_MAX,
+               "a final frame fits SNAP_FRAME_MAX");
+_Static_assert(SNAP_FRAME_MAX <= RAFT_NET_FRAME_MAX,
+               "every frame fits the network's frame limit");
 
 const char *snap_strerror(int err)
 {

@@ -95,8 +95,12 @@
 
 #define SNAP_XFER_VERSION 1
 #define SNAP_NAME_MAX     255
-/* Largest chunk of file data in one frame (well under RAFT_NET_FRAME_MAX). */
-#define SNAP_CHUNK_MAX     (16u * 1024 * 1024)
+/*
+ * Largest chunk of file data in one frame: small enough that the largest
+ * frame (SNAP_FRAME_MAX) fits a 16 MiB bulk queue (raft/transport's
+ * default) with room to spare, and far under RAFT_NET_FRAME_MAX.
+ */
+#define SNAP_CHUNK_MAX     (8u * 1024 * 1024)
 #define SNAP_CHUNK_DEFAULT (1u * 1024 * 1024)
 /* Most files in one snapshot (a checkpoint has one per segment, plus one). */
 #define SNAP_FILES_MAX 65536u
