@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
-#include "engine/crc32c.h"
 #include "raft/transport_int.h"
 
 /* ---- small helpers shared with transport_peer.c ---------------------- */
@@ -81,76 +80,6 @@ void rt_set_sockopts(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* ---- handshake ------------------------------------------------------- */
-
-/* magic u32 | version u16 | status u16 | cluster u64 | from u64 | to u64 |
- * crc32c of the 32 bytes before it. */
-void rt_hello_encode(const struct rt_hello *h, uint8_t out[RT_HELLO_LEN])
-{
-	put_le32(out, RT_MAGIC);
-	put_le16(out + 4, h->version);
-	put_le16(out + 6, h->status);
-	put_le64(out + 8, h->cluster_id);
-	put_le64(out + 16, h->from);
-	put_le64(out + 24, h->to);
-	put_le32(out + 32, kv_crc32c(out, 32));
-}
-
-int rt_hello_decode(const uint8_t in[RT_HELLO_LEN], struct rt_hello *h)
-{
-	if (get_le(in, 4) != RT_MAGIC || get_le(in + 32, 4) != kv_crc32c(in, 32))
-		return -EPROTO;
-	h->version = (uint16_t)get_le(in + 4, 2);
-	h->status = (uint16_t)get_le(in + 6, 2);
-	h->cluster_id = get_le(in + 8, 8);
-	h->from = get_le(in + 16, 8);
-	h->to = get_le(in + 24, 8);
-	return 0;
-}
-
-const char *rt_refuse_name(unsigned status)
-{
-	switch (status) {
-	case RT_OK:
-		return "ok";
-	case RT_REFUSE_CLUSTER:
-		return "other cluster";
-	case RT_REFUSE_VERSION:
-		return "unknown protocol version";
-	case RT_REFUSE_NOT_ME:
-		return "dialled the wrong node";
-	case RT_REFUSE_DIRECTION:
-		return "only the lower id dials";
-	}
-	return "unknown refusal";
 }
 
 /* ---- addresses ------------------------------------------------------- */
@@ -392,27 +321,6 @@ static void peer_adopt(struct raft_transport *t, uint64_t id, int fd)
 
 /* ---- send ------------------------------------------------------------ */
 
-static struct rt_frame *frame_new(uint8_t type, const void *payload,
-				  size_t len, bool bulk)
-{
-	struct rt_frame *f = malloc(sizeof *f + RT_HDR_LEN + len);
-	if (f == NULL)
-		return NULL;
-	f->next = NULL;
-	f->len = RT_HDR_LEN + len;
-	f->bulk = bulk;
-	uint8_t *h = f->buf;
-	put_le32(h, (uint32_t)len);
-	h[4] = type;
-	h[5] = 0;
-	put_le16(h + 6, 0);
-	if (len > 0)
-		memcpy(h + RT_HDR_LEN, payload, len);
-	uint32_t crc = kv_crc32c(h, 8);
-	put_le32(h + 8, kv_crc32c_extend(crc, h + RT_HDR_LEN, len));
-	return f;
-}
-
 int raft_transport_send(struct raft_transport *t, uint64_t to, uint8_t type,
 			const void *payload, size_t len, bool bulk)
 {
@@ -421,7 +329,7 @@ int raft_transport_send(struct raft_transport *t, uint64_t to, uint8_t type,
 	if (type == 0)
 		return -EINVAL;
 	/* Copy and checksum outside every lock: the one copy of the payload. */
-	struct rt_frame *f = frame_new(type, payload, len, bulk);
+	struct rt_frame *f = rt_frame_new(type, payload, len, bulk);
 	if (f == NULL)
 		return -ENOMEM;
 	int rc = 0;
@@ -604,19 +512,19 @@ static void pending_finish(struct raft_transport *t, struct rt_pending *q)
 			      .cluster_id = t->o.cluster_id,
 			      .from = t->o.id,
 			      .to = h.from};
+	if (r.status != RT_OK) { /* counted first: the reply is observable */
+		RT_COUNT(t, refused, 1);
+		rt_log(t, KV_LOG_WARN,
+		       "transport: refused node %llu (cluster %llu): %s",
+		       (unsigned long long)h.from,
+		       (unsigned long long)h.cluster_id,
+		       rt_refuse_name(r.status));
+	}
 	uint8_t out[RT_HELLO_LEN];
 	rt_hello_encode(&r, out);
 	/* A fresh socket's send buffer holds 36 bytes: no partial write. */
 	ssize_t n = send(fd, out, sizeof out, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (r.status != RT_OK || n != (ssize_t)sizeof out) {
-		if (r.status != RT_OK) {
-			RT_COUNT(t, refused, 1);
-			rt_log(t, KV_LOG_WARN,
-			       "transport: refused node %llu (cluster %llu): %s",
-			       (unsigned long long)h.from,
-			       (unsigned long long)h.cluster_id,
-			       rt_refuse_name(r.status));
-		}
 		close(fd);
 		return;
 	}

@@ -440,7 +440,7 @@ START_TEST(test_mesh_in_order)
 		struct raft_transport_stats x = st(t[i]);
 		ck_assert_uint_eq(x.frames_received, (N - 1) * FRAMES);
 		ck_assert_uint_eq(x.bad_frames, 0);
-		ck_assert_uint_eq(x.dropped_full + x.dropped_conn, 0);
+		ck_assert_uint_eq(x.dropped_conn, 0); /* full: retried */
 		rx += x.bytes_received;
 		/* One connection per pair: each node sees N-1. */
 		ck_assert_uint_eq(x.connects, N - 1);
@@ -815,7 +815,7 @@ START_TEST(test_handshake_refusals)
 	close(fd);
 	ck_assert_int_eq(raw_handshake(p3, 7, 3, 3, &fd), RT_REFUSE_DIRECTION);
 	close(fd);
-	ck_assert_uint_eq(st(c).refused, 4);
+	WAIT_FOR(st(c).refused == 4);
 	ck_assert_uint_eq(st(c).connects, 0);
 	raft_transport_stop(a);
 	raft_transport_stop(b);
