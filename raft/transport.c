@@ -561,16 +561,25 @@ static void pending_read(struct raft_transport *t, struct rt_pending *q)
 	}
 }
 
-static void accept_new(struct raft_transport *t)
+/* Returns how long to stop polling the listener: 0, or 100 ms when out of
+ * file descriptors (the listener stays readable, so polling it would spin). */
+static uint64_t accept_new(struct raft_transport *t)
 {
 	for (int i = 0; i < RT_PENDING_MAX; i++) {
 		int fd = accept4(t->listen_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+			       errno == ENOBUFS || errno == ENOMEM)) {
+			rt_log(t, KV_LOG_WARN, "transport: accept: %s",
+			       strerror(errno));
+			return 100 * 1000000ull;
+		}
 		if (fd < 0)
-			return; /* EAGAIN, or a transient error */
+			return 0; /* EAGAIN, or the connection already died */
 		rt_set_sockopts(fd);
 		pending_add(t, fd);
 	}
+	return 0;
 }
 
 static void *acceptor_main(void *arg)
@@ -578,11 +587,17 @@ static void *acceptor_main(void *arg)
 	struct raft_transport *t = arg;
 	struct pollfd pf[2 + RT_PENDING_MAX];
 	int slot[2 + RT_PENDING_MAX];
+	uint64_t paused_until = 0;
 	while (!atomic_load(&t->stopping)) {
 		uint64_t now = rt_now_ns(), next = UINT64_MAX;
+		bool paused = now < paused_until;
+		if (paused)
+			next = paused_until;
 		nfds_t n = 0;
 		pf[n++] = (struct pollfd){.fd = t->wake_fd, .events = POLLIN};
-		pf[n++] = (struct pollfd){.fd = t->listen_fd, .events = POLLIN};
+		/* poll() skips a negative fd: the listener rests while paused. */
+		pf[n++] = (struct pollfd){.fd = paused ? -1 : t->listen_fd,
+					  .events = POLLIN};
 		for (int i = 0; i < RT_PENDING_MAX; i++) {
 			struct rt_pending *q = &t->pending[i];
 			if (q->fd < 0)
@@ -606,8 +621,11 @@ static void *acceptor_main(void *arg)
 		for (nfds_t i = 2; i < n; i++)
 			if (pf[i].revents)
 				pending_read(t, &t->pending[slot[i]]);
-		if (pf[1].revents)
-			accept_new(t);
+		if (pf[1].revents) {
+			uint64_t pause = accept_new(t);
+			if (pause != 0)
+				paused_until = rt_now_ns() + pause;
+		}
 	}
 	return NULL;
 }

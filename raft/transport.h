@@ -47,6 +47,13 @@
  * SIGPIPE: writes use sendmsg(MSG_NOSIGNAL); TCP_NODELAY and keepalive
  * (5 s idle, 3 probes 2 s apart) are set on every connection.
  *
+ * Trust: the network between nodes is trusted.  The cluster id guards
+ * against misconfiguration, not attack: there is no authentication or
+ * encryption, and a connection claiming a node id replaces that node's.
+ * Addresses may be names; they are resolved (blocking) on the peer
+ * thread at each dial, and a listener binds the first address its host
+ * resolves to.
+ *
  * Build: part of raft/libraft.a; a program that uses it also links
  * engine/libengine.a $(ENGINE_LIBS) (CRC32C) and -pthread.
  */

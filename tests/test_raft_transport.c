@@ -388,6 +388,18 @@ START_TEST(test_send_errors)
 	ck_assert_int_eq(raft_transport_remove_peer(t, 2), -ENOENT);
 	ck_assert_int_eq(raft_transport_send(t, 2, T_DATA, &x, 1, false), -ENOENT);
 	WAIT_FOR(st(t).dropped_conn == 1); /* the queued frame */
+	/* Start errors: no id, a bad address, a port already bound. */
+	struct raft_transport *u = NULL;
+	char busy[64];
+	snprintf(busy, sizeof busy, "127.0.0.1:%u", port);
+	struct raft_transport_options o = {.id = 0, .listen = "127.0.0.1:0"};
+	ck_assert_int_eq(raft_transport_start(&o, &u), -EINVAL);
+	o.id = 5;
+	o.listen = "127.0.0.1";
+	ck_assert_int_eq(raft_transport_start(&o, &u), -EINVAL);
+	o.listen = busy;
+	ck_assert_int_eq(raft_transport_start(&o, &u), -EADDRINUSE);
+	ck_assert_ptr_null(u);
 	struct raft_net net = raft_transport_net(t);
 	ck_assert_ptr_eq(net.ctx, t);
 	ck_assert_int_eq(net.send(net.ctx, 9, T_DATA, &x, 1, false), -ENOENT);
