@@ -278,6 +278,7 @@ static void peer_retire(struct raft_transport *t, struct rt_peer *p)
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
+	atomic_store(&p->retired, true);
 	pthread_mutex_lock(&p->mu);
 	p->removed = true;
 	pthread_mutex_unlock(&p->mu);

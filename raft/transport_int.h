@@ -83,6 +83,7 @@ struct rt_peer {
 	pthread_t thread;
 	int wake_fd; /* eventfd: send, set_peer, adopt, remove signal it */
 	atomic_bool drop_out, drop_in, connected;
+	atomic_bool retired; /* removed: deliver nothing more */
 	struct rt_peer *next; /* in t->peers or t->dead */
 
 	pthread_mutex_t mu; /* guards the fields up to the blank line */

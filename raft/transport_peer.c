@@ -242,6 +242,10 @@ static void deliver(void *ctx, uint8_t type, const uint8_t *payload,
 		RT_COUNT(t, dropped_fault_in, 1);
 		return;
 	}
+	if (atomic_load(&p->retired)) { /* removed while frames were buffered */
+		RT_COUNT(t, dropped_conn, 1);
+		return;
+	}
 	pthread_mutex_lock(&t->recv_mu);
 	raft_net_recv_fn fn = t->recv_fn;
 	void *rctx = t->recv_ctx;
