@@ -402,7 +402,7 @@ int raft_transport_set_fault(struct raft_transport *t, uint64_t peer,
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (p != NULL)
-		rt_log(t, KV_LOG_INFO, "transport: fault peer %llu out=%d in=%d",
+		rt_log(t, KV_LOG_INFO, "fault peer %llu out=%d in=%d",
 		       (unsigned long long)peer, drop_out, drop_in);
 	return p != NULL ? 0 : -ENOENT;
 }
@@ -504,7 +504,7 @@ static void pending_finish(struct raft_transport *t, struct rt_pending *q)
 	q->fd = -1;
 	if (rt_hello_decode(q->buf, &h) != 0) {
 		RT_COUNT(t, bad_frames, 1);
-		rt_log(t, KV_LOG_WARN, "transport: bad handshake, closed");
+		rt_log(t, KV_LOG_WARN, "bad handshake, closed");
 		close(fd);
 		return;
 	}
@@ -516,7 +516,7 @@ static void pending_finish(struct raft_transport *t, struct rt_pending *q)
 	if (r.status != RT_OK) { /* counted first: the reply is observable */
 		RT_COUNT(t, refused, 1);
 		rt_log(t, KV_LOG_WARN,
-		       "transport: refused node %llu (cluster %llu): %s",
+		       "refused node %llu (cluster %llu): %s",
 		       (unsigned long long)h.from,
 		       (unsigned long long)h.cluster_id,
 		       rt_refuse_name(r.status));
@@ -544,7 +544,7 @@ static void pending_add(struct raft_transport *t, int fd)
 			return;
 		}
 	}
-	rt_log(t, KV_LOG_WARN, "transport: too many handshakes, closed one");
+	rt_log(t, KV_LOG_WARN, "too many handshakes, closed one");
 	close(fd);
 }
 
@@ -571,7 +571,7 @@ static uint64_t accept_new(struct raft_transport *t)
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
 			       errno == ENOBUFS || errno == ENOMEM)) {
-			rt_log(t, KV_LOG_WARN, "transport: accept: %s",
+			rt_log(t, KV_LOG_WARN, "accept: %s",
 			       strerror(errno));
 			return 100 * 1000000ull;
 		}
@@ -668,7 +668,7 @@ int raft_transport_start(const struct raft_transport_options *o,
 		raft_transport_stop(t);
 		return rc;
 	}
-	rt_log(t, KV_LOG_INFO, "transport: node %llu listening on port %u",
+	rt_log(t, KV_LOG_INFO, "node %llu listening on port %u",
 	       (unsigned long long)t->o.id, t->port);
 	*out = t;
 	return 0;

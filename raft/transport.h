@@ -77,7 +77,8 @@ struct raft_transport_options {
 	size_t queue_bytes;      /* per peer, control frames; 0: 16 MiB */
 	size_t bulk_queue_bytes; /* per peer, bulk frames; 0: 16 MiB */
 	bool allow_faults;       /* enables raft_transport_set_fault (tests) */
-	/* Optional; called from the transport's threads, one line each. */
+	/* Optional; called from the transport's threads, one line each,
+	   without a "transport:" prefix (the caller adds its own). */
 	void (*log_fn)(void *log_ctx, enum kv_log_level level,
 		       const char *line);
 	void *log_ctx;

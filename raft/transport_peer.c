@@ -64,7 +64,7 @@ static void conn_close(struct rt_peer *p, const char *why)
 	p->backoff_ms = RT_BACKOFF_MIN_MS;
 	p->next_dial_ns = rt_now_ns() + backoff_ns(p);
 	if (why != NULL)
-		rt_log(t, KV_LOG_INFO, "transport: node %llu: connection lost: %s",
+		rt_log(t, KV_LOG_INFO, "node %llu: connection lost: %s",
 		       (unsigned long long)p->id, why);
 }
 
@@ -76,7 +76,7 @@ static void conn_adopt(struct rt_peer *p, int fd)
 	p->backoff_ms = RT_BACKOFF_MIN_MS;
 	atomic_store(&p->connected, true);
 	RT_COUNT(p->t, connects, 1);
-	rt_log(p->t, KV_LOG_INFO, "transport: node %llu: connected",
+	rt_log(p->t, KV_LOG_INFO, "node %llu: connected",
 	       (unsigned long long)p->id);
 }
 
@@ -182,7 +182,7 @@ static int dial_handshake(struct rt_peer *p, int fd, uint64_t deadline)
 		return -EPROTO;
 	if (r.status != RT_OK) {
 		RT_COUNT(t, refused, 1);
-		rt_log(t, KV_LOG_WARN, "transport: node %llu refused us: %s",
+		rt_log(t, KV_LOG_WARN, "node %llu refused us: %s",
 		       (unsigned long long)p->id, rt_refuse_name(r.status));
 		return -ECONNREFUSED;
 	}
@@ -190,7 +190,7 @@ static int dial_handshake(struct rt_peer *p, int fd, uint64_t deadline)
 	    r.cluster_id != t->o.cluster_id || r.version != RT_VERSION) {
 		RT_COUNT(t, refused, 1);
 		rt_log(t, KV_LOG_WARN,
-		       "transport: node %llu answered as node %llu of cluster "
+		       "node %llu answered as node %llu of cluster "
 		       "%llu: closed",
 		       (unsigned long long)p->id, (unsigned long long)r.from,
 		       (unsigned long long)r.cluster_id);
@@ -223,7 +223,7 @@ static void dial(struct rt_peer *p, const char *addr, uint64_t gen)
 	if (rc == -ECANCELED)
 		return;
 	p->next_dial_ns = rt_now_ns() + backoff_ns(p);
-	rt_log(p->t, KV_LOG_DEBUG, "transport: node %llu at %s: dial: %s",
+	rt_log(p->t, KV_LOG_DEBUG, "node %llu at %s: dial: %s",
 	       (unsigned long long)p->id, addr, strerror(-rc));
 	p->backoff_ms *= 2;
 	if (p->backoff_ms > RT_BACKOFF_MAX_MS)
@@ -277,7 +277,7 @@ static int conn_read(struct rt_peer *p)
 		if (rc == -EPROTO || rc == -EBADMSG) {
 			RT_COUNT(p->t, bad_frames, 1);
 			rt_log(p->t, KV_LOG_WARN,
-			       "transport: node %llu: %s: connection closed",
+			       "node %llu: %s: connection closed",
 			       (unsigned long long)p->id,
 			       rc == -EPROTO ? "bad frame header"
 					     : "frame checksum mismatch");

@@ -60,7 +60,7 @@ static void log_fn(void *ctx, enum kv_log_level level, const char *line)
 {
 	(void)ctx;
 	if (test_env_u64("TR_VERBOSE", 0) || level >= KV_LOG_ERROR)
-		fprintf(stderr, "[%d] %s\n", (int)level, line);
+		fprintf(stderr, "[%d] transport: %s\n", (int)level, line);
 }
 
 /* ---- payloads checked by content ------------------------------------- */
