@@ -659,7 +659,8 @@ START_TEST(test_bulk_yields_to_control)
 		      "control frame behind %llu bulk frames (allowed %llu)",
 		      (unsigned long long)before,
 		      (unsigned long long)may_precede);
-	ck_assert_uint_eq(raft_transport_bulk_room(a, 2), 64u << 20);
+	/* Freed by the writer after sendmsg returns, maybe after delivery. */
+	WAIT_FOR(raft_transport_bulk_room(a, 2) == 64u << 20);
 	raft_transport_stop(a);
 	raft_transport_stop(b);
 }
@@ -978,6 +979,59 @@ static uint64_t churn_calls(struct churn_sender *c)
 	return atomic_load(&c[0].calls) + atomic_load(&c[1].calls);
 }
 
+/* One random disturbance: a link flap, a peer forgotten and relearned,
+ * or node 3 restarted (its sink checked and renewed). */
+static void churn_event(struct raft_transport **t, struct sink *s,
+			uint16_t *port, struct test_rng *r)
+{
+	switch (test_rng_below(r, 3)) {
+	case 0: { /* flap a link */
+		int n = 1 + (int)test_rng_below(r, 2);
+		uint64_t peer = n == 1 ? 2 + test_rng_below(r, 2)
+				       : 1 + 2 * test_rng_below(r, 2);
+		ck_assert_int_eq(raft_transport_set_fault(
+					 t[n], peer, test_rng_below(r, 2),
+					 test_rng_below(r, 2)),
+				 0);
+		break;
+	}
+	case 1: /* forget a peer and learn it again */
+		ck_assert_int_eq(raft_transport_remove_peer(t[1], 2), 0);
+		tr_peer(t[1], 2, port[2]);
+		break;
+	default: /* restart node 3 */
+		raft_transport_stop(t[3]);
+		sink_check(&s[3]);
+		sink_init(&s[3], false);
+		s[3].any_order = true;
+		t[3] = tr_start(3, &port[3]);
+		raft_transport_set_receiver(t[3], sink_recv, &s[3]);
+		break;
+	}
+}
+
+/*
+ * A link carries traffic again: a frame sent after the healing arrives.
+ * A frame may still be lost while a connection replaced in the last
+ * event is noticed (written to a socket the peer already closed), so a
+ * new one is sent every 100 ms until one gets through (10 s at most).
+ */
+static void churn_heal_check(struct churn_sender *c, int k, struct sink *s)
+{
+	uint64_t first = c->next[k], last_send = 0;
+	uint64_t dl = now_ms() + 10000;
+	while (sink_next(s, c->self) <= first) {
+		ck_assert_msg(now_ms() < dl, "link %llu -> %llu never healed",
+			      (unsigned long long)c->self,
+			      (unsigned long long)c->to[k]);
+		if (now_ms() >= last_send + 100) {
+			send_seq(c->t, c->to[k], c->next[k]++, 40);
+			last_send = now_ms();
+		}
+		nap();
+	}
+}
+
 /*
  * Nodes 1 and 2 send to each other and to 3 from their own threads
  * (bulk and control mixed) while the main thread flaps faults, removes
@@ -1012,30 +1066,7 @@ START_TEST(test_churn)
 	test_rng_init(&r, test_seed() + 99);
 	for (int ev = 0; ev < 40; ev++) {
 		uint64_t before = churn_calls(c);
-		switch (test_rng_below(&r, 3)) {
-		case 0: { /* flap a link */
-			int n = 1 + (int)test_rng_below(&r, 2);
-			uint64_t peer = n == 1 ? 2 + test_rng_below(&r, 2)
-					       : 1 + 2 * test_rng_below(&r, 2);
-			ck_assert_int_eq(raft_transport_set_fault(
-						 t[n], peer, test_rng_below(&r, 2),
-						 test_rng_below(&r, 2)),
-					 0);
-			break;
-		}
-		case 1: /* forget a peer and learn it again */
-			ck_assert_int_eq(raft_transport_remove_peer(t[1], 2), 0);
-			tr_peer(t[1], 2, port[2]);
-			break;
-		default: /* restart node 3 */
-			raft_transport_stop(t[3]);
-			sink_check(&s[3]);
-			sink_init(&s[3], false);
-			s[3].any_order = true;
-			t[3] = tr_start(3, &port[3]);
-			raft_transport_set_receiver(t[3], sink_recv, &s[3]);
-			break;
-		}
+		churn_event(t, s, port, &r);
 		WAIT_FOR(churn_calls(c) >= before + 50);
 	}
 	for (int i = 0; i < 2; i++) {
@@ -1049,11 +1080,7 @@ START_TEST(test_churn)
 	ck_assert_int_eq(raft_transport_set_fault(t[2], 3, false, false), 0);
 	for (int i = 0; i < 2; i++)
 		for (int k = 0; k < 2; k++)
-			send_seq(c[i].t, c[i].to[k], c[i].next[k], 40);
-	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < 2; k++)
-			WAIT_FOR(sink_next(&s[c[i].to[k]], c[i].self) ==
-				 c[i].next[k] + 1);
+			churn_heal_check(&c[i], k, &s[c[i].to[k]]);
 	for (int i = 1; i <= 3; i++) {
 		sink_check(&s[i]);
 		ck_assert_uint_eq(st(t[i]).bad_frames, 0);
