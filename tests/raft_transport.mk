@@ -4,7 +4,9 @@ check_PROGRAMS += tests/check_raft_transport
 TESTS += tests/check_raft_transport
 tests_check_raft_transport_SOURCES = \
 	tests/check_raft_transport.c \
-	tests/test_raft_transport.c
+	tests/raft_transport_test.h \
+	tests/test_raft_transport.c \
+	tests/test_raft_transport_faults.c
 tests_check_raft_transport_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_raft_transport_LDADD = tests/libtestutil.a raft/libraft.a \
 	engine/libengine.a $(ENGINE_LIBS) $(CHECK_LIBS)
