@@ -25,6 +25,7 @@ raft_libraft_a_SOURCES = \
 	raft/transport_int.h \
 	raft/transport.c \
 	raft/transport_peer.c \
+	raft/transport_wire.c \
 	raft/log_store.h \
 	raft/log_store_int.h \
 	raft/log_store.c \

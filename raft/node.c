@@ -575,6 +575,9 @@ int raft_node_start(const struct raft_node_options *opts,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n->next_req = ((uint64_t)ts.tv_sec * 1000000000ull +
 		       (uint64_t)ts.tv_nsec) << 4;
+	/* Read rounds too: a ReadIndex answer meant for an earlier life
+	 * (still in flight at restart) must not release a new barrier. */
+	n->read_ctx = n->next_req;
 	node_init_sync(n);
 	int rc = n->dir ? node_open(n) : -ENOMEM;
 	if (rc == 0) {

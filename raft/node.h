@@ -31,6 +31,15 @@
  * application install one received from the leader.
  *
  * A cluster of one runs the same code: it elects itself at once.
+ *
+ * On disk, under options.dir: the log store's segments (raft/log_store.h),
+ * PEERS (the address book, "id=host:port" lines, replaced atomically),
+ * snap/<index>/ (the newest snapshot: the app's directory plus a copy of
+ * the address book named raft-peers, removed before the app installs it)
+ * and snap/recv/ (snapshots being received).  Members' addresses reach
+ * every node through the log: raft_node_add_learner commits an address
+ * record before the ADD_LEARNER change, and takes a snapshot first, since
+ * a new node must start from one (the initial voters are not in the log).
  */
 #ifndef VS_RAFT_NODE_H
 #define VS_RAFT_NODE_H

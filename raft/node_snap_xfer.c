@@ -112,8 +112,8 @@ static void pump(struct raft_node *n, struct xfer_out *o)
 	/* Bounded by the sender's window (SNAP_WINDOW_MAX frames). */
 	for (unsigned i = 0; o->s && i <= SNAP_WINDOW_MAX; i++) {
 		if (n->net->bulk_room(n->net->ctx, o->to) <
-		    SNAP_CHUNK_DEFAULT + 4096)
-			return;
+		    snap_send_frame_bytes_max(o->s))
+			return; /* no room for a whole frame: next tick/ack */
 		const void *frame;
 		size_t len;
 		int rc = snap_send_next(o->s, &frame, &len);

@@ -10,17 +10,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/assert.h"
 #include "engine/crc32c.h"
+#include "raft/net.h"
 #include "raft/snapshot_xfer_int.h"
 
 #define FINAL_FIXED 52 /* prefix, manifest_crc, two counts, crc */
+
+_Static_assert(SNAP_CHUNK_FIXED + SNAP_NAME_MAX + 4 + SNAP_CHUNK_MAX <=
+                   SNAP_FRAME_MAX,
+               "a chunk frame fits SNAP_FRAME_MAX");
+_Static_assert(FINAL_FIXED + 16 * RAFT_NODES_MAX <= SNAP_FRAME_MAX,
+               "a final frame fits SNAP_FRAME_MAX");
+_Static_assert(SNAP_FRAME_MAX <= RAFT_NET_FRAME_MAX,
+               "every frame fits the network's frame limit");
 
 const char *snap_strerror(int err)
 {
@@ -38,7 +44,8 @@ const char *snap_strerror(int err)
 	case SNAP_EINVAL:
 		return "invalid argument or snapshot directory";
 	default:
-		return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
+		return err < 0 && err > -4096 ? strerror(-err)
+		                              : "unknown error";
 	}
 }
 
@@ -93,8 +100,8 @@ bool snap_name_valid(const char *name, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-			  c == '-';
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		          c == '-';
 		if (!ok)
 			return false;
 	}
@@ -145,7 +152,8 @@ size_t snap_final_encode(const struct snap_final *f, uint8_t *buf, size_t cap)
 {
 	const struct raft_conf_state *c = &f->conf;
 	ASSERT(f->p.kind == SNAP_KIND_FINAL);
-	ASSERT(c->n_voters <= RAFT_NODES_MAX && c->n_learners <= RAFT_NODES_MAX);
+	ASSERT(c->n_voters <= RAFT_NODES_MAX &&
+	       c->n_learners <= RAFT_NODES_MAX);
 	size_t n = FINAL_FIXED + 8 * ((size_t)c->n_voters + c->n_learners);
 	if (cap < n)
 		return 0;
@@ -265,7 +273,7 @@ static int final_decode(const uint8_t *b, size_t len, struct snap_final *f)
 }
 
 int snap_frame_decode(const uint8_t *frame, size_t len, struct snap_chunk *c,
-		      struct snap_final *f)
+                      struct snap_final *f)
 {
 	struct snap_prefix p;
 	int rc = prefix_decode(frame, len, &p);
@@ -302,7 +310,7 @@ int snap_ack_decode(const uint8_t *b, size_t len, struct snap_ack *a)
 }
 
 uint32_t snap_manifest_extend(uint32_t crc, const char *name, size_t name_len,
-			      uint64_t size, uint32_t file_crc)
+                              uint64_t size, uint32_t file_crc)
 {
 	uint8_t b[14];
 	ASSERT(name_len <= SNAP_NAME_MAX);
@@ -314,17 +322,22 @@ uint32_t snap_manifest_extend(uint32_t crc, const char *name, size_t name_len,
 	return kv_crc32c_extend(crc, b, 12);
 }
 
-int snap_dir_fsync(const char *path)
+const struct kv_io *snap_io(const struct kv_io *io)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return io != NULL ? io : kv_io_posix();
+}
+
+int snap_dir_fsync(const struct kv_io *io, const char *path)
+{
+	int fd = io->open(io->ctx, path, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
+		return fd;
+	int rc = io->fsync(io->ctx, fd);
+	io->close(io->ctx, fd);
 	return rc;
 }
 
-int snap_parent_fsync(const char *path)
+int snap_parent_fsync(const struct kv_io *io, const char *path)
 {
 	char parent[4096];
 	int n = snprintf(parent, sizeof parent, "%s", path);
@@ -335,31 +348,82 @@ int snap_parent_fsync(const char *path)
 		parent[--n] = '\0';
 	char *slash = strrchr(parent, '/');
 	if (slash == NULL)
-		return snap_dir_fsync(".");
+		return snap_dir_fsync(io, ".");
 	if (slash == parent)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	return snap_dir_fsync(parent);
+	return snap_dir_fsync(io, parent);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
+int snap_dir_exists(const struct kv_io *io, const char *path)
 {
-	(void)st;
-	(void)ftw;
-	int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-	return rc == 0 || errno == ENOENT ? 0 : errno; /* > 0 stops nftw */
+	int fd = io->open(io->ctx, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0) {
+		io->close(io->ctx, fd);
+		return 1;
+	}
+	return fd == -ENOENT ? 0 : fd;
 }
 
-int snap_rmtree(const char *path)
+/* A snapshot tree is flat; staging and install add one level. */
+#define RMTREE_DEPTH_MAX 4
+
+struct rm_ctx {
+	const struct kv_io *io;
+	const char *dir;
+	unsigned depth;
+};
+
+static int rmtree_depth(const struct kv_io *io, const char *path,
+                        unsigned depth);
+
+static int rm_entry(void *arg, const char *name)
 {
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	/* nftw bounds its descriptors (16); FTW_PHYS never follows links. */
-	int rc = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (rc > 0)
-		return -rc;
-	return rc == 0 ? 0 : -errno;
+	const struct rm_ctx *c = arg;
+	char child[4096 + SNAP_NAME_MAX + 2];
+	int n = snprintf(child, sizeof child, "%s/%s", c->dir, name);
+	if (n < 0 || (size_t)n >= sizeof child)
+		return -ENAMETOOLONG;
+	int rc = c->io->unlink(c->io->ctx, child);
+	if (rc == -EISDIR || rc == -EPERM)
+		rc = rmtree_depth(c->io, child, c->depth + 1);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int rmtree_depth(const struct kv_io *io, const char *path,
+                        unsigned depth)
+{
+	if (depth > RMTREE_DEPTH_MAX)
+		return -ELOOP;
+	struct rm_ctx c = {io, path, depth};
+	int rc = io->list_dir(io->ctx, path, rm_entry, &c);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == -ENOTDIR) {
+		rc = io->unlink(io->ctx, path);
+		return rc == -ENOENT ? 0 : rc;
+	}
+	if (rc == 0)
+		rc = io->rmdir(io->ctx, path);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int snap_rmtree(const struct kv_io *io, const char *path)
+{
+	return rmtree_depth(io, path, 0);
+}
+
+int snap_dir_remove_io(const struct kv_io *io, const char *dir)
+{
+	io = snap_io(io);
+	int rc = snap_rmtree(io, dir);
+	if (rc == 0)
+		rc = snap_parent_fsync(io, dir);
+	return rc;
+}
+
+int snap_dir_remove(const char *dir)
+{
+	return snap_dir_remove_io(NULL, dir);
 }

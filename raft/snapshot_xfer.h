@@ -11,7 +11,9 @@
  *
  * Flow (one transfer = one xfer id):
  *   leader:   snap_send_open(dir, meta, xfer_id, chunk_bytes, &s);
- *             loop: snap_send_next() gives a frame: send it (bulk);
+ *             loop: while the peer's bulk_room() is at least
+ *                   snap_send_frame_bytes_max(s), snap_send_next()
+ *                   gives a frame: send it (bulk);
  *                   on an ack: snap_send_ack();
  *                   on a send error, reconnect or no ack progress for a
  *                   while: snap_send_rewind();
@@ -32,7 +34,14 @@
  * sender keeps at most `window` chunks unacknowledged, so a transfer never
  * floods the bulk queue, and holds one chunk in memory whatever the
  * snapshot's size; so does the receiver (it writes each chunk at its
- * offset as it arrives).
+ * offset as it arrives).  Writes are contiguous (a chunk lands only at the
+ * next expected offset), so the disk used is bounded by the bytes
+ * actually received, whatever sizes a frame claims.
+ *
+ * A malformed or corrupt frame (any CRC, length or field wrong) drops the
+ * transfer's staging and makes the receiver start over from (0, 0): a
+ * checksum failure means something is badly wrong, and a restart is the
+ * simple safe answer.
  *
  * Wire format, all integers big-endian, version 1 (SNAP_XFER_VERSION):
  *   chunk  = version:u8 kind:u8(1) flags:u16(0) epoch:u32 xfer_id:u64
@@ -44,6 +53,11 @@
  *            n_voters:u32 voter:u64* n_learners:u32 learner:u64* crc:u32
  *   ack    = version:u8 kind:u8(3) status:u8 pad:u8(0) epoch:u32
  *            xfer_id:u64 next_file:u32 next_offset:u64 crc:u32
+ *            status: 0 accepted, next expected is (next_file,
+ *            next_offset); 1 not accepted (gap, duplicate, reorder, or a
+ *            bad frame that restarted the transfer): resume from there;
+ *            2 complete; 3 stale (a newer transfer superseded it).
+ *            (n_files, 0) means "everything but the final frame".
  *   hdr_crc / crc: CRC32C (engine/crc32c.h) of every byte before it;
  *   data_crc: CRC32C of data; manifest_crc: CRC32C over, for each file in
  *   order, name_len:u16 name size:u64 file_crc:u32 (file_crc = CRC32C of
@@ -61,6 +75,11 @@
  * them with snap_xfer_id(leader_term, seq): a new leader's ids exceed an
  * old one's.
  *
+ * File I/O goes through a struct kv_io (engine/kv_io.h): the *_io
+ * variants take one (NULL = kv_io_posix()), the plain ones use POSIX; the
+ * tests run both ends and the installer on tests/fault_io's simulated
+ * disk, crashing it at every call.
+ *
  * Threads: a snap_send or snap_recv is used by one thread at a time (the
  * driver thread); distinct ones are independent.
  */
@@ -71,30 +90,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/kv_io.h"
 #include "raft/raft.h"
 
 #define SNAP_XFER_VERSION 1
-#define SNAP_NAME_MAX 255
-/* Largest chunk of file data in one frame (well under RAFT_NET_FRAME_MAX). */
-#define SNAP_CHUNK_MAX (16u * 1024 * 1024)
+#define SNAP_NAME_MAX     255
+/*
+ * Largest chunk of file data in one frame: small enough that the largest
+ * frame (SNAP_FRAME_MAX) fits a 16 MiB bulk queue (raft/transport's
+ * default) with room to spare, and far under RAFT_NET_FRAME_MAX.
+ */
+#define SNAP_CHUNK_MAX     (8u * 1024 * 1024)
 #define SNAP_CHUNK_DEFAULT (1u * 1024 * 1024)
 /* Most files in one snapshot (a checkpoint has one per segment, plus one). */
 #define SNAP_FILES_MAX 65536u
 /* Largest single file accepted (guards offset arithmetic). */
 #define SNAP_FILE_BYTES_MAX (1ull << 42)
 #define SNAP_WINDOW_DEFAULT 4u
-#define SNAP_WINDOW_MAX 64u
+#define SNAP_WINDOW_MAX     64u
 /* Largest frame: a full chunk plus its header. */
 #define SNAP_FRAME_MAX (SNAP_CHUNK_MAX + 128 + SNAP_NAME_MAX)
 #define SNAP_ACK_BYTES 32
 
 /* Error codes of this module, beside -errno. */
 enum snap_err {
-	SNAP_ECORRUPT = -1201,  /* a malformed or inconsistent frame */
-	SNAP_EVERSION = -1202,  /* a frame of an unknown format version */
-	SNAP_ESTALE = -1203,    /* a frame/ack of another (older) transfer */
-	SNAP_EABORTED = -1204,  /* the receiver refused this transfer: stop */
-	SNAP_EINVAL = -1205,    /* bad argument or unusable snapshot dir */
+	SNAP_ECORRUPT = -1201, /* a malformed or inconsistent frame */
+	SNAP_EVERSION = -1202, /* a frame of an unknown format version */
+	SNAP_ESTALE = -1203,   /* a frame/ack of another (older) transfer */
+	SNAP_EABORTED = -1204, /* the receiver refused this transfer: stop */
+	SNAP_EINVAL = -1205,   /* bad argument or unusable snapshot dir */
 };
 const char *snap_strerror(int err);
 
@@ -123,7 +147,14 @@ enum snap_send_result {
  * -ENOMEM or -errno.
  */
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
-		   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out);
+                   uint64_t xfer_id, size_t chunk_bytes,
+                   struct snap_send **out);
+/* The same through io (borrowed for s's life; NULL = POSIX). */
+int snap_send_open_io(const struct kv_io *io, const char *dir,
+                      const struct raft_snapshot_meta *meta, uint64_t xfer_id,
+                      size_t chunk_bytes, struct snap_send **out);
+/* The largest frame s produces (a full chunk with a longest name). */
+size_t snap_send_frame_bytes_max(const struct snap_send *s);
 /* Sets the number of unacknowledged chunks allowed (1..SNAP_WINDOW_MAX;
  * default SNAP_WINDOW_DEFAULT). */
 void snap_send_set_window(struct snap_send *s, unsigned window);
@@ -151,7 +182,7 @@ bool snap_send_done(const struct snap_send *s);
 uint64_t snap_send_xfer_id(const struct snap_send *s);
 /* Data bytes acknowledged so far, and the snapshot's total (progress). */
 void snap_send_progress(const struct snap_send *s, uint64_t *acked_bytes,
-			uint64_t *total_bytes);
+                        uint64_t *total_bytes);
 /* Frees s and closes its file.  NULL ok. */
 void snap_send_close(struct snap_send *s);
 
@@ -172,6 +203,9 @@ enum snap_recv_result {
  * 0, -ENOMEM or -errno.
  */
 int snap_recv_new(const char *staging_root, struct snap_recv **out);
+/* The same through io (borrowed for r's life; NULL = POSIX). */
+int snap_recv_new_io(const struct kv_io *io, const char *staging_root,
+                     struct snap_recv **out);
 /*
  * Feeds one received SNAP_CHUNK payload (untrusted bytes, borrowed).
  * Sets *ack and *ack_len to the ack to send back (borrowed from r, valid
@@ -191,14 +225,14 @@ int snap_recv_new(const char *staging_root, struct snap_recv **out);
  * A frame of a newer xfer id discards an unfinished older transfer.
  */
 int snap_recv_feed(struct snap_recv *r, const void *frame, size_t len,
-		   const void **ack, size_t *ack_len);
+                   const void **ack, size_t *ack_len);
 /*
  * After SNAP_RECV_COMPLETE: the ready directory's path (borrowed, valid
  * until the next feed or free; the caller may rename or remove the
  * directory) and the snapshot's meta.  NULL if no transfer is complete.
  */
 const char *snap_recv_ready(const struct snap_recv *r,
-			    struct raft_snapshot_meta *meta);
+                            struct raft_snapshot_meta *meta);
 /* Drops the transfer in progress (e.g. the leader changed).  */
 void snap_recv_reset(struct snap_recv *r);
 /* Frees r; removes an unfinished transfer's staging (not a ready one). */
@@ -218,6 +252,8 @@ void snap_recv_free(struct snap_recv *r);
  * 0 or -errno (the state is then one snap_install_recover resolves too).
  */
 int snap_install_dir(const char *ready_dir, const char *kv_dir);
+int snap_install_dir_io(const struct kv_io *io, const char *ready_dir,
+                        const char *kv_dir);
 /*
  * Resolves what a crashed snap_install_dir left, deterministically and
  * rolling forward (a complete kv_dir.new is a verified snapshot of
@@ -231,5 +267,14 @@ int snap_install_dir(const char *ready_dir, const char *kv_dir);
  * Call it before kv_open(kv_dir) at every start.  0 or -errno.
  */
 int snap_install_recover(const char *kv_dir);
+int snap_install_recover_io(const struct kv_io *io, const char *kv_dir);
+
+/*
+ * Removes a snapshot directory (a flat tree: an old local snapshot, an
+ * unused ready directory) and fsyncs its parent.  0 (also when absent) or
+ * -errno.
+ */
+int snap_dir_remove(const char *dir);
+int snap_dir_remove_io(const struct kv_io *io, const char *dir);
 
 #endif /* VS_RAFT_SNAPSHOT_XFER_H */

@@ -98,8 +98,7 @@ void snap_chunk_encode_header(const struct snap_chunk *c, uint8_t *buf);
 size_t snap_chunk_data_off(size_t name_len);
 /* Encodes a final frame into buf[0..cap); returns its length, or 0 if cap
  * is too small. */
-size_t snap_final_encode(const struct snap_final *f, uint8_t *buf,
-			 size_t cap);
+size_t snap_final_encode(const struct snap_final *f, uint8_t *buf, size_t cap);
 void snap_ack_encode(const struct snap_ack *a, uint8_t buf[SNAP_ACK_BYTES]);
 
 /*
@@ -110,26 +109,30 @@ void snap_ack_encode(const struct snap_ack *a, uint8_t buf[SNAP_ACK_BYTES]);
  * SNAP_EVERSION.  Pointers in *c borrow frame.
  */
 int snap_frame_decode(const uint8_t *frame, size_t len, struct snap_chunk *c,
-		      struct snap_final *f);
+                      struct snap_final *f);
 int snap_ack_decode(const uint8_t *buf, size_t len, struct snap_ack *a);
 
 /* Manifest checksum: extends crc by one file's entry. */
 uint32_t snap_manifest_extend(uint32_t crc, const char *name, size_t name_len,
-			      uint64_t size, uint32_t file_crc);
+                              uint64_t size, uint32_t file_crc);
 
+/* io, or kv_io_posix() if NULL. */
+const struct kv_io *snap_io(const struct kv_io *io);
 /* fsync of a directory by path.  0 or -errno. */
-int snap_dir_fsync(const char *path);
+int snap_dir_fsync(const struct kv_io *io, const char *path);
 /* fsync of the directory holding path.  0 or -errno. */
-int snap_parent_fsync(const char *path);
+int snap_parent_fsync(const struct kv_io *io, const char *path);
+/* 1 if path is a directory, 0 if absent, else -errno (-ENOTDIR). */
+int snap_dir_exists(const struct kv_io *io, const char *path);
 /* rm -rf of a tree of plain files and directories (depth-bounded).
  * 0 (also when absent) or -errno. */
-int snap_rmtree(const char *path);
+int snap_rmtree(const struct kv_io *io, const char *path);
 
 /*
  * The installer, stopping after `steps` of its steps (1..4, see
  * snap_install_dir; 4 = all): crash simulation for tests.
  */
-int snap_install_dir_steps(const char *ready_dir, const char *kv_dir,
-			   unsigned steps);
+int snap_install_dir_steps(const struct kv_io *io, const char *ready_dir,
+                           const char *kv_dir, unsigned steps);
 
 #endif /* VS_RAFT_SNAPSHOT_XFER_INT_H */

@@ -13,14 +13,11 @@
  * for the last few positions (a ring covering the window) and otherwise
  * resumes from the start of that file, whose prefix CRC is 0.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/assert.h"
 #include "engine/crc32c.h"
@@ -44,6 +41,7 @@ struct mark {
 };
 
 struct snap_send {
+	const struct kv_io *io;
 	char dir[4096];
 	struct raft_snapshot_meta meta;
 	uint64_t xfer_id;
@@ -60,69 +58,79 @@ struct snap_send {
 	uint32_t epoch;
 	struct mark ring[RING_CAP]; /* recent positions, for exact resume */
 	unsigned ring_next;
-	int fd;          /* open file (-1 if none) */
+	int fd; /* open file (-1 if none) */
 	uint32_t fd_file;
-	uint8_t *buf;    /* one frame */
+	uint8_t *buf; /* one frame */
 	size_t buf_cap;
 };
 
 static int sfile_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sfile *)a)->name,
-		      ((const struct sfile *)b)->name);
+	              ((const struct sfile *)b)->name);
 }
 
-/* Adds one directory entry to s->files (growing it), after checks. */
-static int list_add(struct snap_send *s, int dfd, const char *name,
-		    uint32_t *cap)
+/* The size of regular file dir/name; SNAP_EINVAL for anything else. */
+static int file_stat(const struct snap_send *s, const char *name,
+                     uint64_t *size)
 {
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return 0;
-	struct stat st;
+	const struct kv_io *io = s->io;
+	char path[4096 + SNAP_NAME_MAX + 2];
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	int fd = io->open(io->ctx, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0) {
+		io->close(io->ctx, fd);
+		return SNAP_EINVAL; /* a checkpoint is flat */
+	}
+	fd = io->open(io->ctx, path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd == -ELOOP ? SNAP_EINVAL : fd;
+	int rc = io->file_size(io->ctx, fd, size);
+	io->close(io->ctx, fd);
+	if (rc == 0 && *size > SNAP_FILE_BYTES_MAX)
+		rc = SNAP_EINVAL;
+	return rc;
+}
+
+struct list_ctx {
+	struct snap_send *s;
+	uint32_t cap;
+};
+
+/* Adds one directory entry to s->files (growing it), after checks. */
+static int list_add(void *arg, const char *name)
+{
+	struct list_ctx *lc = arg;
+	struct snap_send *s = lc->s;
 	if (!snap_name_valid(name, strlen(name)))
 		return SNAP_EINVAL;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SNAP_FILE_BYTES_MAX)
-		return SNAP_EINVAL;
+	uint64_t size;
+	int rc = file_stat(s, name, &size);
+	if (rc != 0)
+		return rc;
 	if (s->n_files == SNAP_FILES_MAX)
 		return SNAP_EINVAL;
-	if (s->n_files == *cap) {
-		uint32_t ncap = *cap ? *cap * 2 : 16;
+	if (s->n_files == lc->cap) {
+		uint32_t ncap = lc->cap ? lc->cap * 2 : 16;
 		struct sfile *nf = realloc(s->files, ncap * sizeof *nf);
 		if (nf == NULL)
 			return -ENOMEM;
 		s->files = nf;
-		*cap = ncap;
+		lc->cap = ncap;
 	}
 	struct sfile *f = &s->files[s->n_files++];
 	memset(f, 0, sizeof *f);
 	snprintf(f->name, sizeof f->name, "%s", name);
-	f->size = (uint64_t)st.st_size;
+	f->size = size;
 	return 0;
 }
 
 /* Lists dir's files, sorted, with their sizes and sequence numbers. */
 static int list_files(struct snap_send *s)
 {
-	DIR *d = opendir(s->dir);
-	if (d == NULL)
-		return -errno;
-	uint32_t cap = 0;
-	int rc = 0;
+	struct list_ctx lc = {s, 0};
 	/* Bounded: list_add refuses more than SNAP_FILES_MAX files. */
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(d);
-		if (e == NULL) {
-			rc = errno ? -errno : 0;
-			break;
-		}
-		rc = list_add(s, dirfd(d), e->d_name, &cap);
-		if (rc != 0)
-			break;
-	}
-	closedir(d);
+	int rc = s->io->list_dir(s->io->ctx, s->dir, list_add, &lc);
 	if (rc != 0)
 		return rc;
 	if (s->n_files == 0)
@@ -132,15 +140,22 @@ static int list_files(struct snap_send *s)
 		struct sfile *f = &s->files[i];
 		f->chunk0 = s->total_chunks;
 		f->bytes0 = s->total_bytes;
-		s->total_chunks += f->size == 0 ? 1 : (f->size + s->chunk - 1) /
-							      s->chunk;
+		s->total_chunks +=
+		    f->size == 0 ? 1 : (f->size + s->chunk - 1) / s->chunk;
 		s->total_bytes += f->size;
 	}
 	return 0;
 }
 
 int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
-		   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out)
+                   uint64_t xfer_id, size_t chunk_bytes, struct snap_send **out)
+{
+	return snap_send_open_io(NULL, dir, meta, xfer_id, chunk_bytes, out);
+}
+
+int snap_send_open_io(const struct kv_io *io, const char *dir,
+                      const struct raft_snapshot_meta *meta, uint64_t xfer_id,
+                      size_t chunk_bytes, struct snap_send **out)
 {
 	if (dir == NULL || meta == NULL || out == NULL || xfer_id == 0 ||
 	    chunk_bytes > SNAP_CHUNK_MAX || strlen(dir) >= 3800 ||
@@ -150,6 +165,7 @@ int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
 	struct snap_send *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return -ENOMEM;
+	s->io = snap_io(io);
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	s->meta = *meta;
 	s->xfer_id = xfer_id;
@@ -169,6 +185,11 @@ int snap_send_open(const char *dir, const struct raft_snapshot_meta *meta,
 	}
 	*out = s;
 	return 0;
+}
+
+size_t snap_send_frame_bytes_max(const struct snap_send *s)
+{
+	return s->buf_cap;
 }
 
 void snap_send_set_window(struct snap_send *s, unsigned window)
@@ -205,41 +226,37 @@ static void ring_push(struct snap_send *s, struct mark m)
 /* Makes s->fd the open descriptor of file i; checks its size held. */
 static int file_open(struct snap_send *s, uint32_t i)
 {
+	const struct kv_io *io = s->io;
 	if (s->fd >= 0 && s->fd_file == i)
 		return 0;
 	if (s->fd >= 0)
-		close(s->fd);
+		io->close(io->ctx, s->fd);
 	s->fd = -1;
 	char path[4096 + SNAP_NAME_MAX + 2];
 	snprintf(path, sizeof path, "%s/%s", s->dir, s->files[i].name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = io->open(io->ctx, path, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != s->files[i].size) {
-		close(fd);
-		return SNAP_EINVAL; /* a snapshot's files never change */
+		return fd;
+	uint64_t size;
+	int rc = io->file_size(io->ctx, fd, &size);
+	if (rc == 0 && size != s->files[i].size)
+		rc = SNAP_EINVAL; /* a snapshot's files never change */
+	if (rc != 0) {
+		io->close(io->ctx, fd);
+		return rc;
 	}
 	s->fd = fd;
 	s->fd_file = i;
 	return 0;
 }
 
-static int read_full(int fd, uint8_t *p, size_t len, uint64_t off)
+/* kv_io's pread is a full transfer: short only at end of file. */
+static int read_full(struct snap_send *s, uint8_t *p, size_t len, uint64_t off)
 {
-	size_t done = 0;
-	/* Bounded: each round reads at least one byte or returns. */
-	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return SNAP_EINVAL; /* the file shrank */
-		done += (size_t)n;
-	}
-	return 0;
+	ssize_t n = s->io->pread(s->io->ctx, s->fd, p, len, off);
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : SNAP_EINVAL; /* the file shrank */
 }
 
 /* Frames the chunk at s->next and advances it. */
@@ -253,16 +270,20 @@ static int make_chunk(struct snap_send *s, size_t *len)
 	uint8_t *data = s->buf + snap_chunk_data_off(name_len);
 	int rc = file_open(s, p.file);
 	if (rc == 0)
-		rc = read_full(s->fd, data, n, p.off);
+		rc = read_full(s, data, n, p.off);
 	if (rc != 0)
 		return rc;
 	uint32_t crc = kv_crc32c(data, n);
 	struct snap_chunk c = {
-		.p = {SNAP_KIND_CHUNK, s->epoch, s->xfer_id, s->meta.index,
-		      s->meta.term, s->n_files},
-		.file_index = p.file, .file_size = f->size, .offset = p.off,
-		.data_len = (uint32_t)n, .data_crc = crc,
-		.name_len = (uint16_t)name_len, .name = f->name,
+	    .p = {SNAP_KIND_CHUNK, s->epoch, s->xfer_id, s->meta.index,
+	          s->meta.term, s->n_files},
+	    .file_index = p.file,
+	    .file_size = f->size,
+	    .offset = p.off,
+	    .data_len = (uint32_t)n,
+	    .data_crc = crc,
+	    .name_len = (uint16_t)name_len,
+	    .name = f->name,
 	};
 	snap_chunk_encode_header(&c, s->buf);
 	*len = snap_chunk_bytes(name_len, n);
@@ -284,12 +305,13 @@ static size_t make_final(struct snap_send *s)
 		const struct sfile *f = &s->files[i];
 		ASSERT(f->crc_known);
 		m = snap_manifest_extend(m, f->name, strlen(f->name), f->size,
-					 f->crc);
+		                         f->crc);
 	}
 	struct snap_final fin = {
-		.p = {SNAP_KIND_FINAL, s->epoch, s->xfer_id, s->meta.index,
-		      s->meta.term, s->n_files},
-		.manifest_crc = m, .conf = s->meta.conf,
+	    .p = {SNAP_KIND_FINAL, s->epoch, s->xfer_id, s->meta.index,
+	          s->meta.term, s->n_files},
+	    .manifest_crc = m,
+	    .conf = s->meta.conf,
 	};
 	size_t n = snap_final_encode(&fin, s->buf, s->buf_cap);
 	ASSERT(n > 0);
@@ -326,7 +348,7 @@ int snap_send_next(struct snap_send *s, const void **frame, size_t *len)
  * never reached or that is not a chunk boundary.
  */
 static int resolve(const struct snap_send *s, struct snap_pos p,
-		   struct mark *out)
+                   struct mark *out)
 {
 	if (p.file > s->n_files || (p.file == s->n_files && p.off != 0))
 		return SNAP_ECORRUPT;
@@ -417,7 +439,7 @@ uint64_t snap_send_xfer_id(const struct snap_send *s)
 }
 
 void snap_send_progress(const struct snap_send *s, uint64_t *acked_bytes,
-			uint64_t *total_bytes)
+                        uint64_t *total_bytes)
 {
 	uint64_t b = s->total_bytes;
 	if (s->acked.pos.file < s->n_files)
@@ -433,7 +455,7 @@ void snap_send_close(struct snap_send *s)
 	if (s == NULL)
 		return;
 	if (s->fd >= 0)
-		close(s->fd);
+		s->io->close(s->io->ctx, s->fd);
 	free(s->files);
 	free(s->buf);
 	free(s);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
-#include "engine/crc32c.h"
 #include "raft/transport_int.h"
 
 /* ---- small helpers shared with transport_peer.c ---------------------- */
@@ -81,76 +80,6 @@ void rt_set_sockopts(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* ---- handshake ------------------------------------------------------- */
-
-/* magic u32 | version u16 | status u16 | cluster u64 | from u64 | to u64 |
- * crc32c of the 32 bytes before it. */
-void rt_hello_encode(const struct rt_hello *h, uint8_t out[RT_HELLO_LEN])
-{
-	put_le32(out, RT_MAGIC);
-	put_le16(out + 4, h->version);
-	put_le16(out + 6, h->status);
-	put_le64(out + 8, h->cluster_id);
-	put_le64(out + 16, h->from);
-	put_le64(out + 24, h->to);
-	put_le32(out + 32, kv_crc32c(out, 32));
-}
-
-int rt_hello_decode(const uint8_t in[RT_HELLO_LEN], struct rt_hello *h)
-{
-	if (get_le(in, 4) != RT_MAGIC || get_le(in + 32, 4) != kv_crc32c(in, 32))
-		return -EPROTO;
-	h->version = (uint16_t)get_le(in + 4, 2);
-	h->status = (uint16_t)get_le(in + 6, 2);
-	h->cluster_id = get_le(in + 8, 8);
-	h->from = get_le(in + 16, 8);
-	h->to = get_le(in + 24, 8);
-	return 0;
-}
-
-const char *rt_refuse_name(unsigned status)
-{
-	switch (status) {
-	case RT_OK:
-		return "ok";
-	case RT_REFUSE_CLUSTER:
-		return "other cluster";
-	case RT_REFUSE_VERSION:
-		return "unknown protocol version";
-	case RT_REFUSE_NOT_ME:
-		return "dialled the wrong node";
-	case RT_REFUSE_DIRECTION:
-		return "only the lower id dials";
-	}
-	return "unknown refusal";
 }
 
 /* ---- addresses ------------------------------------------------------- */
@@ -349,6 +278,7 @@ static void peer_retire(struct raft_transport *t, struct rt_peer *p)
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
+	atomic_store(&p->retired, true);
 	pthread_mutex_lock(&p->mu);
 	p->removed = true;
 	pthread_mutex_unlock(&p->mu);
@@ -392,27 +322,6 @@ static void peer_adopt(struct raft_transport *t, uint64_t id, int fd)
 
 /* ---- send ------------------------------------------------------------ */
 
-static struct rt_frame *frame_new(uint8_t type, const void *payload,
-				  size_t len, bool bulk)
-{
-	struct rt_frame *f = malloc(sizeof *f + RT_HDR_LEN + len);
-	if (f == NULL)
-		return NULL;
-	f->next = NULL;
-	f->len = RT_HDR_LEN + len;
-	f->bulk = bulk;
-	uint8_t *h = f->buf;
-	put_le32(h, (uint32_t)len);
-	h[4] = type;
-	h[5] = 0;
-	put_le16(h + 6, 0);
-	if (len > 0)
-		memcpy(h + RT_HDR_LEN, payload, len);
-	uint32_t crc = kv_crc32c(h, 8);
-	put_le32(h + 8, kv_crc32c_extend(crc, h + RT_HDR_LEN, len));
-	return f;
-}
-
 int raft_transport_send(struct raft_transport *t, uint64_t to, uint8_t type,
 			const void *payload, size_t len, bool bulk)
 {
@@ -421,7 +330,7 @@ int raft_transport_send(struct raft_transport *t, uint64_t to, uint8_t type,
 	if (type == 0)
 		return -EINVAL;
 	/* Copy and checksum outside every lock: the one copy of the payload. */
-	struct rt_frame *f = frame_new(type, payload, len, bulk);
+	struct rt_frame *f = rt_frame_new(type, payload, len, bulk);
 	if (f == NULL)
 		return -ENOMEM;
 	int rc = 0;
@@ -493,7 +402,7 @@ int raft_transport_set_fault(struct raft_transport *t, uint64_t peer,
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (p != NULL)
-		rt_log(t, KV_LOG_INFO, "transport: fault peer %llu out=%d in=%d",
+		rt_log(t, KV_LOG_INFO, "fault peer %llu out=%d in=%d",
 		       (unsigned long long)peer, drop_out, drop_in);
 	return p != NULL ? 0 : -ENOENT;
 }
@@ -595,7 +504,7 @@ static void pending_finish(struct raft_transport *t, struct rt_pending *q)
 	q->fd = -1;
 	if (rt_hello_decode(q->buf, &h) != 0) {
 		RT_COUNT(t, bad_frames, 1);
-		rt_log(t, KV_LOG_WARN, "transport: bad handshake, closed");
+		rt_log(t, KV_LOG_WARN, "bad handshake, closed");
 		close(fd);
 		return;
 	}
@@ -604,19 +513,19 @@ static void pending_finish(struct raft_transport *t, struct rt_pending *q)
 			      .cluster_id = t->o.cluster_id,
 			      .from = t->o.id,
 			      .to = h.from};
+	if (r.status != RT_OK) { /* counted first: the reply is observable */
+		RT_COUNT(t, refused, 1);
+		rt_log(t, KV_LOG_WARN,
+		       "refused node %llu (cluster %llu): %s",
+		       (unsigned long long)h.from,
+		       (unsigned long long)h.cluster_id,
+		       rt_refuse_name(r.status));
+	}
 	uint8_t out[RT_HELLO_LEN];
 	rt_hello_encode(&r, out);
 	/* A fresh socket's send buffer holds 36 bytes: no partial write. */
 	ssize_t n = send(fd, out, sizeof out, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (r.status != RT_OK || n != (ssize_t)sizeof out) {
-		if (r.status != RT_OK) {
-			RT_COUNT(t, refused, 1);
-			rt_log(t, KV_LOG_WARN,
-			       "transport: refused node %llu (cluster %llu): %s",
-			       (unsigned long long)h.from,
-			       (unsigned long long)h.cluster_id,
-			       rt_refuse_name(r.status));
-		}
 		close(fd);
 		return;
 	}
@@ -635,7 +544,7 @@ static void pending_add(struct raft_transport *t, int fd)
 			return;
 		}
 	}
-	rt_log(t, KV_LOG_WARN, "transport: too many handshakes, closed one");
+	rt_log(t, KV_LOG_WARN, "too many handshakes, closed one");
 	close(fd);
 }
 
@@ -653,16 +562,25 @@ static void pending_read(struct raft_transport *t, struct rt_pending *q)
 	}
 }
 
-static void accept_new(struct raft_transport *t)
+/* Returns how long to stop polling the listener: 0, or 100 ms when out of
+ * file descriptors (the listener stays readable, so polling it would spin). */
+static uint64_t accept_new(struct raft_transport *t)
 {
 	for (int i = 0; i < RT_PENDING_MAX; i++) {
 		int fd = accept4(t->listen_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+			       errno == ENOBUFS || errno == ENOMEM)) {
+			rt_log(t, KV_LOG_WARN, "accept: %s",
+			       strerror(errno));
+			return 100 * 1000000ull;
+		}
 		if (fd < 0)
-			return; /* EAGAIN, or a transient error */
+			return 0; /* EAGAIN, or the connection already died */
 		rt_set_sockopts(fd);
 		pending_add(t, fd);
 	}
+	return 0;
 }
 
 static void *acceptor_main(void *arg)
@@ -670,11 +588,17 @@ static void *acceptor_main(void *arg)
 	struct raft_transport *t = arg;
 	struct pollfd pf[2 + RT_PENDING_MAX];
 	int slot[2 + RT_PENDING_MAX];
+	uint64_t paused_until = 0;
 	while (!atomic_load(&t->stopping)) {
 		uint64_t now = rt_now_ns(), next = UINT64_MAX;
+		bool paused = now < paused_until;
+		if (paused)
+			next = paused_until;
 		nfds_t n = 0;
 		pf[n++] = (struct pollfd){.fd = t->wake_fd, .events = POLLIN};
-		pf[n++] = (struct pollfd){.fd = t->listen_fd, .events = POLLIN};
+		/* poll() skips a negative fd: the listener rests while paused. */
+		pf[n++] = (struct pollfd){.fd = paused ? -1 : t->listen_fd,
+					  .events = POLLIN};
 		for (int i = 0; i < RT_PENDING_MAX; i++) {
 			struct rt_pending *q = &t->pending[i];
 			if (q->fd < 0)
@@ -698,8 +622,11 @@ static void *acceptor_main(void *arg)
 		for (nfds_t i = 2; i < n; i++)
 			if (pf[i].revents)
 				pending_read(t, &t->pending[slot[i]]);
-		if (pf[1].revents)
-			accept_new(t);
+		if (pf[1].revents) {
+			uint64_t pause = accept_new(t);
+			if (pause != 0)
+				paused_until = rt_now_ns() + pause;
+		}
 	}
 	return NULL;
 }
@@ -741,7 +668,7 @@ int raft_transport_start(const struct raft_transport_options *o,
 		raft_transport_stop(t);
 		return rc;
 	}
-	rt_log(t, KV_LOG_INFO, "transport: node %llu listening on port %u",
+	rt_log(t, KV_LOG_INFO, "node %llu listening on port %u",
 	       (unsigned long long)t->o.id, t->port);
 	*out = t;
 	return 0;

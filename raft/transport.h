@@ -47,6 +47,13 @@
  * SIGPIPE: writes use sendmsg(MSG_NOSIGNAL); TCP_NODELAY and keepalive
  * (5 s idle, 3 probes 2 s apart) are set on every connection.
  *
+ * Trust: the network between nodes is trusted.  The cluster id guards
+ * against misconfiguration, not attack: there is no authentication or
+ * encryption, and a connection claiming a node id replaces that node's.
+ * Addresses may be names; they are resolved (blocking) on the peer
+ * thread at each dial, and a listener binds the first address its host
+ * resolves to.
+ *
  * Build: part of raft/libraft.a; a program that uses it also links
  * engine/libengine.a $(ENGINE_LIBS) (CRC32C) and -pthread.
  */
@@ -70,7 +77,8 @@ struct raft_transport_options {
 	size_t queue_bytes;      /* per peer, control frames; 0: 16 MiB */
 	size_t bulk_queue_bytes; /* per peer, bulk frames; 0: 16 MiB */
 	bool allow_faults;       /* enables raft_transport_set_fault (tests) */
-	/* Optional; called from the transport's threads, one line each. */
+	/* Optional; called from the transport's threads, one line each,
+	   without a "transport:" prefix (the caller adds its own). */
 	void (*log_fn)(void *log_ctx, enum kv_log_level level,
 		       const char *line);
 	void *log_ctx;

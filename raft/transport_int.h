@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "raft/transport.h"
 
@@ -82,6 +83,7 @@ struct rt_peer {
 	pthread_t thread;
 	int wake_fd; /* eventfd: send, set_peer, adopt, remove signal it */
 	atomic_bool drop_out, drop_in, connected;
+	atomic_bool retired; /* removed: deliver nothing more */
 	struct rt_peer *next; /* in t->peers or t->dead */
 
 	pthread_mutex_t mu; /* guards the fields up to the blank line */
@@ -143,6 +145,27 @@ struct raft_transport {
 
 	struct rt_stats stats;
 };
+
+/* transport_wire.c */
+/* A frame for the send queue: header built, payload copied.  NULL: ENOMEM. */
+struct rt_frame *rt_frame_new(uint8_t type, const void *payload, size_t len,
+			      bool bulk);
+/* Validates a frame header (RT_HDR_LEN bytes): the frame's total length,
+ * or -EPROTO (length over RAFT_NET_FRAME_MAX, type 0, reserved bits). */
+ssize_t rt_frame_need(const uint8_t *h);
+typedef void (*rt_frame_fn)(void *ctx, uint8_t type, const uint8_t *payload,
+			    size_t len);
+/*
+ * Calls fn for every whole frame in rx (payload borrowed for the call) and
+ * consumes it.  0, -EPROTO (bad header) or -EBADMSG (checksum): the stream
+ * is then unusable.  An empty buffer larger than RT_RX_KEEP is freed.
+ */
+int rt_rx_parse(struct rt_rx *rx, rt_frame_fn fn, void *ctx);
+/* Makes room after rx->end (allocates, compacts, or grows: see .c).
+ * 0 or -ENOMEM.  Call only after rt_rx_parse returned 0. */
+int rt_rx_room(struct rt_rx *rx);
+/* Frees the buffer; rx is empty and reusable. */
+void rt_rx_reset(struct rt_rx *rx);
 
 /* transport.c */
 void rt_log(struct raft_transport *t, enum kv_log_level level,

@@ -19,14 +19,7 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
-#include "engine/crc32c.h"
 #include "raft/transport_int.h"
-
-static uint32_t le32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	       (uint32_t)b[3] << 24;
-}
 
 static bool peer_removed(struct rt_peer *p)
 {
@@ -67,11 +60,11 @@ static void conn_close(struct rt_peer *p, const char *why)
 	}
 	pthread_mutex_unlock(&p->mu);
 	p->cur_off = 0;
-	p->rx.start = p->rx.end = 0;
+	p->rx.start = p->rx.end = 0; /* a partial frame dies with its stream */
 	p->backoff_ms = RT_BACKOFF_MIN_MS;
 	p->next_dial_ns = rt_now_ns() + backoff_ns(p);
 	if (why != NULL)
-		rt_log(t, KV_LOG_INFO, "transport: node %llu: connection lost: %s",
+		rt_log(t, KV_LOG_INFO, "node %llu: connection lost: %s",
 		       (unsigned long long)p->id, why);
 }
 
@@ -83,7 +76,7 @@ static void conn_adopt(struct rt_peer *p, int fd)
 	p->backoff_ms = RT_BACKOFF_MIN_MS;
 	atomic_store(&p->connected, true);
 	RT_COUNT(p->t, connects, 1);
-	rt_log(p->t, KV_LOG_INFO, "transport: node %llu: connected",
+	rt_log(p->t, KV_LOG_INFO, "node %llu: connected",
 	       (unsigned long long)p->id);
 }
 
@@ -189,7 +182,7 @@ static int dial_handshake(struct rt_peer *p, int fd, uint64_t deadline)
 		return -EPROTO;
 	if (r.status != RT_OK) {
 		RT_COUNT(t, refused, 1);
-		rt_log(t, KV_LOG_WARN, "transport: node %llu refused us: %s",
+		rt_log(t, KV_LOG_WARN, "node %llu refused us: %s",
 		       (unsigned long long)p->id, rt_refuse_name(r.status));
 		return -ECONNREFUSED;
 	}
@@ -197,7 +190,7 @@ static int dial_handshake(struct rt_peer *p, int fd, uint64_t deadline)
 	    r.cluster_id != t->o.cluster_id || r.version != RT_VERSION) {
 		RT_COUNT(t, refused, 1);
 		rt_log(t, KV_LOG_WARN,
-		       "transport: node %llu answered as node %llu of cluster "
+		       "node %llu answered as node %llu of cluster "
 		       "%llu: closed",
 		       (unsigned long long)p->id, (unsigned long long)r.from,
 		       (unsigned long long)r.cluster_id);
@@ -230,7 +223,7 @@ static void dial(struct rt_peer *p, const char *addr, uint64_t gen)
 	if (rc == -ECANCELED)
 		return;
 	p->next_dial_ns = rt_now_ns() + backoff_ns(p);
-	rt_log(p->t, KV_LOG_DEBUG, "transport: node %llu at %s: dial: %s",
+	rt_log(p->t, KV_LOG_DEBUG, "node %llu at %s: dial: %s",
 	       (unsigned long long)p->id, addr, strerror(-rc));
 	p->backoff_ms *= 2;
 	if (p->backoff_ms > RT_BACKOFF_MAX_MS)
@@ -239,121 +232,40 @@ static void dial(struct rt_peer *p, const char *addr, uint64_t gen)
 
 /* ---- reading --------------------------------------------------------- */
 
-static void deliver(struct rt_peer *p, uint8_t type, const uint8_t *payload,
+/* An rt_frame_fn: one whole, checked frame from peer ctx. */
+static void deliver(void *ctx, uint8_t type, const uint8_t *payload,
 		    size_t len)
 {
+	struct rt_peer *p = ctx;
 	struct raft_transport *t = p->t;
 	if (atomic_load(&p->drop_in)) {
 		RT_COUNT(t, dropped_fault_in, 1);
 		return;
 	}
+	if (atomic_load(&p->retired)) { /* removed while frames were buffered */
+		RT_COUNT(t, dropped_conn, 1);
+		return;
+	}
 	pthread_mutex_lock(&t->recv_mu);
 	raft_net_recv_fn fn = t->recv_fn;
-	void *ctx = t->recv_ctx;
+	void *rctx = t->recv_ctx;
 	pthread_mutex_unlock(&t->recv_mu);
 	if (fn == NULL) {
 		RT_COUNT(t, dropped_no_receiver, 1);
 		return;
 	}
-	fn(ctx, p->id, type, payload, len);
+	fn(rctx, p->id, type, payload, len);
 	RT_COUNT(t, frames_received, 1);
 	RT_COUNT(t, bytes_received, len);
 }
 
-/* Validates a frame header; its total length, or -EPROTO. */
-static ssize_t frame_need(struct rt_peer *p, const uint8_t *h)
-{
-	uint32_t len = le32(h);
-	if (len > RAFT_NET_FRAME_MAX || h[4] == 0 || h[5] || h[6] || h[7]) {
-		RT_COUNT(p->t, bad_frames, 1);
-		rt_log(p->t, KV_LOG_WARN,
-		       "transport: node %llu: bad frame header (length %u, "
-		       "type %u)",
-		       (unsigned long long)p->id, len, h[4]);
-		return -EPROTO;
-	}
-	return (ssize_t)(RT_HDR_LEN + len);
-}
-
-/* Delivers every whole frame in the buffer.  0 or -EPROTO. */
-static int rx_parse(struct rt_peer *p)
-{
-	struct rt_rx *rx = &p->rx;
-	while (rx->end - rx->start >= RT_HDR_LEN) {
-		const uint8_t *h = rx->buf + rx->start;
-		ssize_t need = frame_need(p, h);
-		if (need < 0)
-			return (int)need;
-		if (rx->end - rx->start < (size_t)need)
-			break;
-		size_t len = (size_t)need - RT_HDR_LEN;
-		uint32_t crc = kv_crc32c_extend(kv_crc32c(h, 8), h + RT_HDR_LEN,
-						len);
-		if (crc != le32(h + 8)) {
-			RT_COUNT(p->t, bad_frames, 1);
-			rt_log(p->t, KV_LOG_WARN,
-			       "transport: node %llu: frame checksum mismatch",
-			       (unsigned long long)p->id);
-			return -EPROTO;
-		}
-		deliver(p, h[4], h + RT_HDR_LEN, len);
-		rx->start += (size_t)need;
-	}
-	if (rx->start == rx->end) {
-		rx->start = rx->end = 0;
-		if (rx->cap > RT_RX_KEEP) { /* do not hold a huge idle buffer */
-			free(rx->buf);
-			rx->buf = NULL;
-			rx->cap = 0;
-		}
-	}
-	return 0;
-}
-
-/*
- * Makes room after rx->end.  The buffer grows only when it is full of one
- * partial frame, to at most twice its size and never past that frame's
- * validated length: memory follows the bytes that arrived, not the length
- * a header claims.
- */
-static int rx_room(struct rt_peer *p)
-{
-	struct rt_rx *rx = &p->rx;
-	if (rx->buf == NULL) {
-		rx->buf = malloc(RT_RX_MIN);
-		if (rx->buf == NULL)
-			return -ENOMEM;
-		rx->cap = RT_RX_MIN;
-		rx->start = rx->end = 0;
-	}
-	if (rx->end < rx->cap)
-		return 0;
-	if (rx->start > 0) {
-		memmove(rx->buf, rx->buf + rx->start, rx->end - rx->start);
-		rx->end -= rx->start;
-		rx->start = 0;
-		return 0;
-	}
-	/* Full from the start: rx_parse left one partial frame of need
-	 * bytes > cap (a header fits: cap >= RT_RX_MIN > RT_HDR_LEN). */
-	ssize_t need = frame_need(p, rx->buf);
-	ASSERT(need > (ssize_t)rx->cap);
-	size_t ncap = rx->cap * 2 < (size_t)need ? rx->cap * 2 : (size_t)need;
-	uint8_t *nb = realloc(rx->buf, ncap);
-	if (nb == NULL)
-		return -ENOMEM;
-	rx->buf = nb;
-	rx->cap = ncap;
-	return 0;
-}
-
 static int conn_read(struct rt_peer *p)
 {
+	struct rt_rx *rx = &p->rx;
 	for (int i = 0; i < RT_STEP_IOS; i++) {
-		int rc = rx_room(p);
+		int rc = rt_rx_room(rx);
 		if (rc != 0)
 			return rc;
-		struct rt_rx *rx = &p->rx;
 		size_t room = rx->cap - rx->end;
 		ssize_t n = recv(p->fd, rx->buf + rx->end, room, MSG_DONTWAIT);
 		if (n == 0)
@@ -361,7 +273,15 @@ static int conn_read(struct rt_peer *p)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		rx->end += (size_t)n;
-		rc = rx_parse(p);
+		rc = rt_rx_parse(rx, deliver, p);
+		if (rc == -EPROTO || rc == -EBADMSG) {
+			RT_COUNT(p->t, bad_frames, 1);
+			rt_log(p->t, KV_LOG_WARN,
+			       "node %llu: %s: connection closed",
+			       (unsigned long long)p->id,
+			       rc == -EPROTO ? "bad frame header"
+					     : "frame checksum mismatch");
+		}
 		if (rc != 0)
 			return rc;
 		if ((size_t)n < room)
@@ -487,7 +407,8 @@ static void conn_step(struct rt_peer *p)
 	if (rc == 0)
 		rc = conn_write(p);
 	if (rc != 0)
-		conn_close(p, rc == -EPROTO ? "bad frame" : strerror(-rc));
+		conn_close(p, rc == -EPROTO || rc == -EBADMSG ? "bad frame"
+							 : strerror(-rc));
 }
 
 /* ---- the thread ------------------------------------------------------ */
@@ -542,8 +463,7 @@ void *rt_peer_main(void *arg)
 	}
 	if (p->fd >= 0)
 		conn_close(p, NULL);
-	free(p->rx.buf);
-	p->rx.buf = NULL;
+	rt_rx_reset(&p->rx);
 	rt_peer_drop_queues(p); /* counted now, not when reaped */
 	pthread_mutex_lock(&p->mu);
 	p->exited = true;

@@ -14,11 +14,11 @@
 /* The value of key i: pseudo-random bytes of 1..300, overwritten (gen 2)
  * for every 7th key. */
 static size_t value_of(const struct sxt_fixture *fx, int i, int gen,
-		       uint8_t *buf)
+                       uint8_t *buf)
 {
 	struct test_rng rng;
-	test_rng_init(&rng, fx->seed * 1000003u + (uint64_t)i * 31u +
-				    (uint64_t)gen);
+	test_rng_init(&rng,
+	              fx->seed * 1000003u + (uint64_t)i * 31u + (uint64_t)gen);
 	size_t n = 1 + test_rng_below(&rng, 300);
 	test_rng_bytes(&rng, buf, n);
 	return n;
@@ -59,7 +59,7 @@ static void big_value(const struct sxt_fixture *fx, uint8_t *buf)
 }
 
 void sxt_fixture_make(struct sxt_fixture *fx, const char *tag, int n_keys,
-		      size_t big_bytes, uint64_t seed)
+                      size_t big_bytes, uint64_t seed)
 {
 	memset(fx, 0, sizeof *fx);
 	fx->tmp = test_tmpdir_new(tag);
@@ -168,6 +168,7 @@ int sxt_exists(const char *path)
 
 int main(void)
 {
-	Suite *suites[] = {sxt_stream_suite(), sxt_install_suite()};
-	return test_run_suites(suites, 2);
+	Suite *suites[] = {sxt_stream_suite(), sxt_install_suite(),
+	                   sxt_crash_suite()};
+	return test_run_suites(suites, 3);
 }

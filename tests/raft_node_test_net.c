@@ -42,6 +42,8 @@ struct tnet {
 	bool known[TNET_NODES][TNET_NODES]; /* set_peer done */
 	uint64_t busy; /* id being delivered to */
 	uint64_t delivered, chunks;
+	unsigned drop_every;
+	uint64_t chunk_sends;
 	struct tnet_ep ep[TNET_NODES];
 };
 
@@ -66,7 +68,17 @@ static int ep_send(void *ctx, uint64_t to, uint8_t type, const void *payload,
 		rc = -ENOENT;
 	else if (t->n >= TNET_QUEUE_MAX)
 		rc = -EAGAIN;
-	if (rc != 0 || t->cut[ep->id][to]) {
+	bool drop = false;
+	if (rc == 0 && type == RAFT_FRAME_SNAP_CHUNK && t->drop_every)
+	{
+		/* Seeded and random, not periodic: a fixed period can lock
+		 * step with the sender's resend cycle and drop the same
+		 * frame forever. */
+		t->chunk_sends = t->chunk_sends * 6364136223846793005ull +
+				 1442695040888963407ull;
+		drop = (t->chunk_sends >> 33) % t->drop_every == 0;
+	}
+	if (rc != 0 || t->cut[ep->id][to] || drop) {
 		pthread_mutex_unlock(&t->mu);
 		return rc; /* a cut link loses frames silently, like TCP */
 	}
@@ -182,6 +194,7 @@ struct tnet *tnet_new(void)
 						 .remove_peer = ep_remove_peer,
 						 .connected = ep_connected};
 	}
+	t->chunk_sends = test_seed();
 	ASSERT(pthread_create(&t->thread, NULL, hub_main, t) == 0);
 	return t;
 }
@@ -234,6 +247,13 @@ void tnet_isolate(struct tnet *t, uint64_t id, bool cut)
 	for (uint64_t j = 1; j < TNET_NODES; j++)
 		if (j != id)
 			tnet_cut(t, id, j, cut);
+}
+
+void tnet_drop_chunks(struct tnet *t, unsigned every_nth)
+{
+	pthread_mutex_lock(&t->mu);
+	t->drop_every = every_nth;
+	pthread_mutex_unlock(&t->mu);
 }
 
 uint64_t tnet_delivered(struct tnet *t)
@@ -336,6 +356,51 @@ static int ta_sync(void *ctx)
 	return 0;
 }
 
+/* A file of n bytes whose content depends on the offset (checked back),
+ * written and read in blocks (the driver thread waits on it). */
+static void pad_fill(uint8_t *buf, size_t off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(((off + i) * 7 + (off + i) / 4093) & 0xff);
+}
+
+static int write_pad(const char *dir, size_t n)
+{
+	char p[4200];
+	static __thread uint8_t buf[65536];
+	snprintf(p, sizeof p, "%s/pad", dir);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		return -errno;
+	for (size_t off = 0; off < n; off += sizeof buf) {
+		size_t len = n - off < sizeof buf ? n - off : sizeof buf;
+		pad_fill(buf, off, len);
+		fwrite(buf, 1, len, f);
+	}
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int check_pad(const char *dir, size_t n)
+{
+	char p[4200];
+	static __thread uint8_t buf[65536], want[65536];
+	snprintf(p, sizeof p, "%s/pad", dir);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -errno;
+	int rc = 0;
+	for (size_t off = 0; off < n && rc == 0; off += sizeof buf) {
+		size_t len = n - off < sizeof buf ? n - off : sizeof buf;
+		pad_fill(want, off, len);
+		if (fread(buf, 1, len, f) != len || memcmp(buf, want, len))
+			rc = -EIO;
+	}
+	if (rc == 0 && fgetc(f) != EOF)
+		rc = -EIO;
+	fclose(f);
+	return rc;
+}
+
 static int ta_snapshot_create(void *ctx, const char *dir, uint64_t *index)
 {
 	struct tapp *a = ctx;
@@ -353,9 +418,10 @@ static int ta_snapshot_create(void *ctx, const char *dir, uint64_t *index)
 	fwrite(a->cmd_index, sizeof a->cmd_index[0], a->n_cmds, f);
 	*index = a->applied;
 	a->creates++;
+	size_t pad = a->pad_bytes;
 	pthread_mutex_unlock(&a->mu);
 	fclose(f);
-	return 0;
+	return pad ? write_pad(dir, pad) : 0;
 }
 
 static int ta_snapshot_install(void *ctx, const char *dir, uint64_t index)
@@ -380,6 +446,8 @@ static int ta_snapshot_install(void *ctx, const char *dir, uint64_t index)
 	}
 	pthread_mutex_unlock(&a->mu);
 	fclose(f);
+	if (rc == 0 && a->pad_bytes)
+		rc = check_pad(dir, a->pad_bytes);
 	/* Consumed, as the engine's install moves the directory away. */
 	if (rc == 0)
 		rc = test_rmtree(dir);

@@ -33,6 +33,9 @@ void tnet_attach(struct tnet *t, uint64_t id, struct raft_node *node);
 void tnet_cut(struct tnet *t, uint64_t a, uint64_t b, bool cut);
 /* Cuts (or heals) every link of id. */
 void tnet_isolate(struct tnet *t, uint64_t id, bool cut);
+/* Drops each snapshot chunk frame sent with probability 1/n (0: none;
+ * seeded from test_seed()), as a lossy link. */
+void tnet_drop_chunks(struct tnet *t, unsigned every_nth);
 /* Frames delivered so far (all types) and snapshot chunks delivered. */
 uint64_t tnet_delivered(struct tnet *t);
 uint64_t tnet_chunks(struct tnet *t);
@@ -53,6 +56,7 @@ struct tapp {
 	uint64_t creates;   /* snapshots created */
 	bool fail_next;     /* next apply returns RAFT_NODE_EFAILED */
 	bool sync_off;      /* sync does nothing (to simulate a crash) */
+	size_t pad_bytes;   /* snapshots carry a file of this many bytes */
 };
 void tapp_init(struct tapp *a);
 void tapp_destroy(struct tapp *a);

@@ -31,7 +31,7 @@ struct sxt_fixture {
 };
 
 void sxt_fixture_make(struct sxt_fixture *fx, const char *tag, int n_keys,
-		      size_t big_bytes, uint64_t seed);
+                      size_t big_bytes, uint64_t seed);
 void sxt_fixture_free(struct sxt_fixture *fx);
 /* Opens the engine at dir and checks every key, the key count, the big
  * value and the applied index against the fixture. */
@@ -41,5 +41,6 @@ int sxt_exists(const char *path);
 
 Suite *sxt_stream_suite(void);
 Suite *sxt_install_suite(void);
+Suite *sxt_crash_suite(void);
 
 #endif /* VS_TESTS_RAFT_SNAPSHOT_XFER_TEST_H */

@@ -24,6 +24,9 @@ struct rnode {
 	struct store *s;
 };
 
+/* Snapshot threshold of the nodes rnode_open starts (0: the default). */
+static uint64_t snapshot_entries;
+
 static void rnode_open(struct rnode *r, struct tnet *net, const char *root,
 		       uint64_t id, int n_voters)
 {
@@ -38,7 +41,7 @@ static void rnode_open(struct rnode *r, struct tnet *net, const char *root,
 	struct raft_node_options o = {
 		.id = id, .dir = r->raft, .n_peers = (size_t)n_voters,
 		.peers = peers, .net = tnet_endpoint(net, id), .tick_ms = 10,
-		.propose_timeout_ms = 1500,
+		.propose_timeout_ms = 1500, .snapshot_entries = snapshot_entries,
 	};
 	int rc = store_raft_open(r->kv, &o, n_voters == 1 ? STORE_RAFT_NO_PEERS : 0,
 				 &r->s);
@@ -352,6 +355,61 @@ START_TEST(store_raft_lazy_carried)
 }
 END_TEST
 
+/* A follower that was down while the others wrote and compacted their logs
+ * catches up by snapshot: store_raft's install swaps its engine directory
+ * (while reads may be in flight) and it then reads everything written. */
+START_TEST(store_raft_snapshot_catch_up)
+{
+	char *root = test_tmpdir_new("sraftsn");
+	struct tnet *net = tnet_new();
+	struct rnode r[N3];
+	snapshot_entries = 16;
+	for (int i = 0; i < N3; i++)
+		rnode_open(&r[i], net, root, (uint64_t)i + 1, N3);
+	put_until_leader(r[0].s, "before", "down");
+	uint64_t leader = leader_of(r);
+	size_t down = leader == 3 ? 1 : 2, up = leader - 1;
+	rnode_close(&r[down], net, (uint64_t)down + 1);
+	char k[32], v[32];
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof k, "k%03d", i);
+		snprintf(v, sizeof v, "v%d", i * 7);
+		ck_assert_int_eq(put_str(r[up].s, k, v), 0);
+	}
+	struct raft_node_status st;
+	raft_node_status(store_raft_node(r[up].s), &st);
+	ck_assert_uint_gt(st.first_index, 10); /* compacted past what it has */
+	rnode_open(&r[down], net, root, (uint64_t)down + 1, N3);
+	/* Reads on the returning node wait for it to catch up (ReadIndex);
+	 * a wait longer than propose_timeout_ms answers "unavailable". */
+	int rc = STORE_EUNAVAILABLE;
+	for (int i = 0; i < 40 && rc == STORE_EUNAVAILABLE; i++) {
+		void *val = NULL;
+		size_t n = 0;
+		rc = store_get(r[down].s, "before", 6, &val, &n);
+		free(val);
+	}
+	ck_assert_msg(rc == 0, "read after restart: %s", store_strerror(rc));
+	expect_value(r[down].s, "before", "down");
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof k, "k%03d", i);
+		snprintf(v, sizeof v, "v%d", i * 7);
+		expect_value(r[down].s, k, v);
+	}
+	raft_node_status(store_raft_node(r[down].s), &st);
+	ck_assert_uint_gt(st.snapshot_index, 0);
+	char *d_up = dump(r[up].s), *d_down = dump(r[down].s);
+	ck_assert_str_eq(d_up, d_down);
+	free(d_up);
+	free(d_down);
+	for (int i = N3 - 1; i >= 0; i--)
+		rnode_close(&r[i], net, (uint64_t)i + 1);
+	snapshot_entries = 0;
+	tnet_free(net);
+	test_tmpdir_free(root);
+}
+END_TEST
+
 Suite *suite_object_store_raft(void)
 {
 	Suite *s = suite_create("object_store_raft");
@@ -361,6 +419,7 @@ Suite *suite_object_store_raft(void)
 	tcase_add_test(tc, store_raft_three_nodes);
 	tcase_add_test(tc, store_raft_minority_unavailable);
 	tcase_add_test(tc, store_raft_lazy_carried);
+	tcase_add_test(tc, store_raft_snapshot_catch_up);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -271,6 +271,10 @@ START_TEST(test_cluster_snapshot_catch_up)
 	struct tcluster c;
 	tc_init(&c, 3, "node-snapcu");
 	c.snapshot_entries = 30;
+	/* Several chunks (1 MiB each, window 4), one in three lost. */
+	for (int i = 1; i <= 3; i++)
+		c.app[i].pad_bytes = 5u * 1024 * 1024 + 12345;
+	tnet_drop_chunks(c.net, 3);
 	start_all(&c);
 	uint64_t leader = tc_wait_leader(&c, 0);
 	ck_assert_uint_ne(leader, 0);
@@ -287,7 +291,7 @@ START_TEST(test_cluster_snapshot_catch_up)
 	ck_assert_int_eq(tc_start(&c, f, false), 0);
 	ck_assert(tc_wait_applied(&c, f, tapp_applied(&c.app[leader])));
 	ck_assert_uint_ge(c.app[f].installs, 1);
-	ck_assert_uint_gt(tnet_chunks(c.net), 0);
+	ck_assert_uint_gt(tnet_chunks(c.net), 5);
 	ck_assert(tc_logged(&c, f, "installed snapshot"));
 	/* Log replication resumes after it; a barrier there sees it all. */
 	for (uint32_t i = 150; i < 160; i++)
@@ -403,6 +407,195 @@ START_TEST(test_cluster_membership)
 }
 END_TEST
 
+/*
+ * Random network faults and node restarts under a concurrent workload
+ * from every node:
+ * proposals and read barriers; faults change every few completed
+ * operations (progress-driven, no sleeps).  Checks: only allowed errors;
+ * every acknowledged command is at its reported position on every node;
+ * a barrier that returns 0 on node X sees at least every command
+ * acknowledged before it began (no stale read); no command twice.
+ */
+struct rnd {
+	struct tcluster *c;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t ops;         /* completed operations */
+	uint64_t acked_max;   /* highest position acknowledged so far */
+	uint64_t acked_n;
+	uint32_t val[4][40];
+	int rc[4][40], res[4][40];
+	uint64_t stale;       /* barriers that saw less than acked before */
+	uint64_t reads_ok;
+	uint64_t restarts;
+	pthread_rwlock_t node_lock[TNET_NODES]; /* clients read, restarts write */
+};
+
+struct rnd_client {
+	struct rnd *r;
+	int t;
+	uint64_t seed;
+};
+
+static void *rnd_client_main(void *p)
+{
+	struct rnd_client *cl = p;
+	struct rnd *r = cl->r;
+	struct test_rng rng;
+	test_rng_init(&rng, cl->seed);
+	for (int i = 0; i < 40; i++) {
+		uint64_t on = 1 + test_rng_below(&rng, (uint64_t)r->c->n);
+		uint32_t v = (uint32_t)(cl->t + 1) * 1000 + (uint32_t)i;
+		r->val[cl->t][i] = v;
+		r->rc[cl->t][i] = 1; /* not a proposal */
+		pthread_rwlock_rdlock(&r->node_lock[on]);
+		if (test_rng_below(&rng, 10) < 7) {
+			int res = 0;
+			int rc = tc_propose(r->c, on, v, &res);
+			r->rc[cl->t][i] = rc;
+			r->res[cl->t][i] = res;
+			pthread_mutex_lock(&r->mu);
+			if (rc == 0 && (uint64_t)res / 256 > r->acked_max)
+				r->acked_max = (uint64_t)res / 256;
+			r->acked_n += rc == 0;
+			pthread_mutex_unlock(&r->mu);
+		} else {
+			pthread_mutex_lock(&r->mu);
+			uint64_t before = r->acked_max;
+			pthread_mutex_unlock(&r->mu);
+			if (raft_node_read_barrier(r->c->node[on]) == 0) {
+				uint64_t seen = tapp_n_cmds(&r->c->app[on]);
+				pthread_mutex_lock(&r->mu);
+				r->stale += seen < before;
+				r->reads_ok++;
+				pthread_mutex_unlock(&r->mu);
+			}
+		}
+		pthread_rwlock_unlock(&r->node_lock[on]);
+		pthread_mutex_lock(&r->mu);
+		r->ops++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+static void rnd_fault(struct rnd *r, struct tcluster *c, struct test_rng *rng)
+{
+	for (uint64_t i = 1; i <= (uint64_t)c->n; i++)
+		tnet_isolate(c->net, i, false);
+	switch (test_rng_below(rng, 5)) {
+	case 4: { /* restart a node from its disk */
+		uint64_t id = 1 + test_rng_below(rng, (uint64_t)c->n);
+		pthread_rwlock_wrlock(&r->node_lock[id]);
+		tc_stop(c, id);
+		ck_assert_int_eq(tc_start(c, id, false), 0);
+		pthread_rwlock_unlock(&r->node_lock[id]);
+		r->restarts++;
+		break;
+	}
+	case 0:
+		break; /* healed */
+	case 1:
+		tnet_isolate(c->net, 1 + test_rng_below(rng, (uint64_t)c->n),
+			     true);
+		break;
+	case 2: { /* split: a minority of two vs three */
+		uint64_t a = 1 + test_rng_below(rng, (uint64_t)c->n);
+		uint64_t b = 1 + test_rng_below(rng, (uint64_t)c->n);
+		for (uint64_t j = 1; j <= (uint64_t)c->n; j++) {
+			if (j == a || j == b)
+				continue;
+			tnet_cut(c->net, a, j, true);
+			tnet_cut(c->net, b, j, true);
+		}
+		break;
+	}
+	default: /* one link */
+		tnet_cut(c->net, 1 + test_rng_below(rng, (uint64_t)c->n),
+			 1 + test_rng_below(rng, (uint64_t)c->n), true);
+		break;
+	}
+}
+
+START_TEST(test_cluster_random_faults)
+{
+	struct tcluster c;
+	tc_init(&c, 5, "node-rnd");
+	c.timeout_ms = 800;
+	start_all(&c);
+	ck_assert_uint_ne(tc_wait_leader(&c, 0), 0);
+	static struct rnd r;
+	memset(&r, 0, sizeof r);
+	r.c = &c;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	for (int i = 0; i < TNET_NODES; i++)
+		pthread_rwlock_init(&r.node_lock[i], NULL);
+	struct test_rng rng;
+	test_rng_init(&rng, test_seed() ^ 0x5eed);
+	pthread_t th[4];
+	struct rnd_client cl[4];
+	for (int t = 0; t < 4; t++) {
+		cl[t] = (struct rnd_client){.r = &r, .t = t,
+					    .seed = test_rng_next(&rng)};
+		ck_assert_int_eq(pthread_create(&th[t], NULL, rnd_client_main,
+						&cl[t]), 0);
+	}
+	/* A new fault after every 8 completed operations, until all 160. */
+	pthread_mutex_lock(&r.mu);
+	for (uint64_t next = 8; r.ops < 160; next += 8) {
+		while (r.ops < next && r.ops < 160)
+			pthread_cond_wait(&r.cv, &r.mu);
+		pthread_mutex_unlock(&r.mu);
+		rnd_fault(&r, &c, &rng);
+		pthread_mutex_lock(&r.mu);
+	}
+	pthread_mutex_unlock(&r.mu);
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	for (uint64_t i = 1; i <= 5; i++)
+		tnet_isolate(c.net, i, false);
+	uint64_t leader = tc_wait_leader(&c, 0);
+	ck_assert_uint_ne(leader, 0);
+	int res;
+	ck_assert_int_eq(tc_propose(&c, leader, 7, &res), 0);
+	uint64_t n = check_same(&c, leader);
+	ck_assert_uint_eq(r.stale, 0);
+	ck_assert_uint_gt(r.acked_n, 0);
+	bool seen[8192] = {false};
+	for (uint64_t k = 0; k < n; k++) {
+		uint32_t v = c.app[leader].cmd[k];
+		ck_assert(v < 8192 && !seen[v]); /* never applied twice */
+		seen[v] = true;
+	}
+	for (int t = 0; t < 4; t++) {
+		for (int i = 0; i < 40; i++) {
+			int rc = r.rc[t][i];
+			ck_assert(rc == 1 || rc == 0 ||
+				  rc == RAFT_NODE_EINDETERMINATE ||
+				  rc == RAFT_NODE_EUNAVAILABLE);
+			if (rc == 0)
+				check_ack(&c, leader, r.val[t][i], r.res[t][i]);
+			/* UNAVAILABLE means it was never committed. */
+			if (rc == RAFT_NODE_EUNAVAILABLE)
+				ck_assert(!seen[r.val[t][i]]);
+		}
+	}
+	if (test_env_u64("VERBOSE", 0))
+		fprintf(stderr, "random faults: %llu acked, %llu reads ok, "
+			"%llu applied, %llu restarts\n",
+			(unsigned long long)r.acked_n,
+			(unsigned long long)r.reads_ok, (unsigned long long)n,
+			(unsigned long long)r.restarts);
+	for (int i = 0; i < TNET_NODES; i++)
+		pthread_rwlock_destroy(&r.node_lock[i]);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mu);
+	tc_free(&c);
+}
+END_TEST
+
 Suite *raft_node_cluster_suite(void)
 {
 	Suite *s = suite_create("raft_node_cluster");
@@ -415,6 +608,7 @@ Suite *raft_node_cluster_suite(void)
 	tcase_add_test(tc, test_cluster_snapshot_catch_up);
 	tcase_add_test(tc, test_cluster_snapshot_from_installed);
 	tcase_add_test(tc, test_cluster_membership);
+	tcase_add_test(tc, test_cluster_random_faults);
 	suite_add_tcase(s, tc);
 	return s;
 }

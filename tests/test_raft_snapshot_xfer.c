@@ -19,7 +19,7 @@
 #include "tests/raft_snapshot_xfer_test.h"
 #include "tests/testutil.h"
 
-#define CHAN_MAX 256
+#define CHAN_MAX   256
 #define ROUNDS_MAX 200000
 
 struct faults {
@@ -63,7 +63,7 @@ static bool pct(struct test_rng *rng, unsigned p)
 
 /* Sends what the window allows into the channel, with faults. */
 static int pump(struct snap_send *s, struct chan *c, const struct faults *f,
-		struct test_rng *rng, struct stats *st)
+                struct test_rng *rng, struct stats *st)
 {
 	int sent = 0;
 	for (int guard = 0; guard < CHAN_MAX; guard++) {
@@ -81,10 +81,11 @@ static int pump(struct snap_send *s, struct chan *c, const struct faults *f,
 		if (pct(rng, f->drop_pct))
 			continue;
 		chan_push(c, fr, n);
-		if (f->corrupt_every > 0 && st->frames % f->corrupt_every == 0 &&
+		if (f->corrupt_every > 0 &&
+		    st->frames % f->corrupt_every == 0 &&
 		    st->corrupted < f->corrupt_max && c->len > 0) {
 			c->f[c->len - 1][test_rng_below(rng, n)] ^=
-				(uint8_t)(1u << test_rng_below(rng, 8));
+			    (uint8_t)(1u << test_rng_below(rng, 8));
 			st->corrupted++;
 		}
 		if (pct(rng, f->dup_pct))
@@ -106,13 +107,13 @@ static int pump(struct snap_send *s, struct chan *c, const struct faults *f,
  * (the driver's: snap_send_rewind).  Returns 0 and the ready dir.
  */
 static void run_xfer(const struct sxt_fixture *fx, struct snap_recv *r,
-		     uint64_t xfer_id, size_t chunk, unsigned window,
-		     const struct faults *f, uint64_t seed, struct stats *st,
-		     char *ready, size_t cap)
+                     uint64_t xfer_id, size_t chunk, unsigned window,
+                     const struct faults *f, uint64_t seed, struct stats *st,
+                     char *ready, size_t cap)
 {
 	struct snap_send *s;
-	ck_assert_int_eq(snap_send_open(fx->snap, &fx->meta, xfer_id, chunk, &s),
-			 0);
+	ck_assert_int_eq(
+	    snap_send_open(fx->snap, &fx->meta, xfer_id, chunk, &s), 0);
 	snap_send_set_window(s, window);
 	struct test_rng rng;
 	test_rng_init(&rng, seed);
@@ -126,8 +127,8 @@ static void run_xfer(const struct sxt_fixture *fx, struct snap_recv *r,
 		for (unsigned i = 0; i < frames.len; i++) {
 			const void *ack;
 			size_t an;
-			int rc = snap_recv_feed(r, frames.f[i], frames.n[i], &ack,
-						&an);
+			int rc = snap_recv_feed(r, frames.f[i], frames.n[i],
+			                        &ack, &an);
 			if (rc < 0)
 				st->errors++;
 			if (rc == SNAP_RECV_COMPLETE) {
@@ -137,7 +138,7 @@ static void run_xfer(const struct sxt_fixture *fx, struct snap_recv *r,
 				ck_assert_uint_eq(m.index, fx->meta.index);
 				ck_assert_uint_eq(m.term, fx->meta.term);
 				ck_assert(memcmp(&m.conf, &fx->meta.conf,
-						 sizeof m.conf) == 0);
+				                 sizeof m.conf) == 0);
 				snprintf(ready, cap, "%s", dir);
 				got_ready = true;
 			}
@@ -174,10 +175,11 @@ START_TEST(test_stream_clean_install)
 	struct stats st;
 	char ready[SXT_PATH];
 	run_xfer(&fx, r, snap_xfer_id(3, 1), 16 << 10, 4, &no_faults,
-		 test_seed(), &st, ready, sizeof ready);
+	         test_seed(), &st, ready, sizeof ready);
 	ck_assert_uint_eq(st.errors, 0);
 	ck_assert_uint_eq(st.rewinds, 0);
-	ck_assert_uint_le(st.frame_max, snap_chunk_bytes(SNAP_NAME_MAX, 16 << 10));
+	ck_assert_uint_le(st.frame_max,
+	                  snap_chunk_bytes(SNAP_NAME_MAX, 16 << 10));
 	/* The ready dir is the receiver's, named for the transfer. */
 	ck_assert(strstr(ready, "/staging/") != NULL);
 	ck_assert(strstr(ready, ".ready") != NULL);
@@ -186,6 +188,10 @@ START_TEST(test_stream_clean_install)
 	ck_assert_int_eq(snap_install_dir(ready, fx.target), 0);
 	ck_assert(!sxt_exists(ready));
 	sxt_verify_engine(&fx, fx.target);
+	/* The leader drops its snapshot when no transfer needs it. */
+	ck_assert_int_eq(snap_dir_remove(fx.snap), 0);
+	ck_assert(!sxt_exists(fx.snap));
+	ck_assert_int_eq(snap_dir_remove(fx.snap), 0);
 	sxt_fixture_free(&fx);
 }
 END_TEST
@@ -198,8 +204,10 @@ START_TEST(test_stream_faults)
 	uint64_t seed = test_seed() + (uint64_t)_i * 7919;
 	sxt_fixture_make(&fx, "sx-faults", 1500, 0, seed);
 	struct faults f = {
-		.drop_pct = 10, .dup_pct = 10, .swap_pct = 30,
-		.ack_drop_pct = 10,
+	    .drop_pct = 10,
+	    .dup_pct = 10,
+	    .swap_pct = 30,
+	    .ack_drop_pct = 10,
 	};
 	struct snap_recv *r;
 	ck_assert_int_eq(snap_recv_new(fx.staging, &r), 0);
@@ -207,10 +215,10 @@ START_TEST(test_stream_faults)
 	char ready[SXT_PATH];
 	/* A clean run first, for the number of frames a transfer needs. */
 	run_xfer(&fx, r, snap_xfer_id(4, 1), 8 << 10, 4, &no_faults, seed,
-		 &clean, ready, sizeof ready);
+	         &clean, ready, sizeof ready);
 	ck_assert_int_eq(test_rmtree(ready), 0);
 	run_xfer(&fx, r, snap_xfer_id(4, 2), 8 << 10, 1 + (unsigned)_i % 6, &f,
-		 seed, &st, ready, sizeof ready);
+	         seed, &st, ready, sizeof ready);
 	/* Losses happened and were healed by resending. */
 	ck_assert_uint_gt(st.frames, clean.frames);
 	ck_assert_uint_gt(clean.frames, 10);
@@ -228,13 +236,14 @@ START_TEST(test_stream_corruption)
 	struct sxt_fixture fx;
 	uint64_t seed = test_seed() + (uint64_t)_i * 104729;
 	sxt_fixture_make(&fx, "sx-corrupt", 600, 0, seed);
-	struct faults f = {.corrupt_every = 29 + (unsigned)_i, .corrupt_max = 3};
+	struct faults f = {.corrupt_every = 29 + (unsigned)_i,
+	                   .corrupt_max = 3};
 	struct snap_recv *r;
 	ck_assert_int_eq(snap_recv_new(fx.staging, &r), 0);
 	struct stats st;
 	char ready[SXT_PATH];
 	run_xfer(&fx, r, snap_xfer_id(5, 1), 4 << 10, 4, &f, seed, &st, ready,
-		 sizeof ready);
+	         sizeof ready);
 	/* Each flip is detected (an error that restarts the transfer). */
 	ck_assert_uint_eq(st.corrupted, 3);
 	ck_assert_uint_eq(st.errors, 3);
@@ -247,12 +256,12 @@ END_TEST
 
 /* Collects every frame of a clean transfer, in order (window 1). */
 static unsigned collect_frames(const struct sxt_fixture *fx, uint64_t xfer_id,
-			       size_t chunk, struct snap_recv *r,
-			       struct chan *out)
+                               size_t chunk, struct snap_recv *r,
+                               struct chan *out)
 {
 	struct snap_send *s;
-	ck_assert_int_eq(snap_send_open(fx->snap, &fx->meta, xfer_id, chunk, &s),
-			 0);
+	ck_assert_int_eq(
+	    snap_send_open(fx->snap, &fx->meta, xfer_id, chunk, &s), 0);
 	snap_send_set_window(s, 1);
 	for (int guard = 0; guard < CHAN_MAX && !snap_send_done(s); guard++) {
 		const void *fr, *ack;
@@ -283,16 +292,16 @@ START_TEST(test_frame_flips_rejected)
 	struct snap_chunk c;
 	struct snap_final f;
 	for (unsigned i = 0; i < n; i++) {
-		ck_assert_int_gt(snap_frame_decode(fr.f[i], fr.n[i], &c, &f), 0);
+		ck_assert_int_gt(snap_frame_decode(fr.f[i], fr.n[i], &c, &f),
+		                 0);
 		for (size_t len = 0; len < fr.n[i]; len++)
-			ck_assert_int_lt(snap_frame_decode(fr.f[i], len, &c, &f),
-					 0);
+			ck_assert_int_lt(
+			    snap_frame_decode(fr.f[i], len, &c, &f), 0);
 		size_t step = fr.n[i] > 4096 ? 7 : 1; /* big frames: sampled */
 		for (size_t b = 0; b < fr.n[i]; b += step) {
 			fr.f[i][b] ^= 0x10;
-			ck_assert_int_lt(snap_frame_decode(fr.f[i], fr.n[i], &c,
-							   &f),
-					 0);
+			ck_assert_int_lt(
+			    snap_frame_decode(fr.f[i], fr.n[i], &c, &f), 0);
 			fr.f[i][b] ^= 0x10;
 		}
 	}
@@ -303,7 +312,7 @@ START_TEST(test_frame_flips_rejected)
 	snap_ack_encode(&a, ab);
 	ck_assert_int_eq(snap_ack_decode(ab, sizeof ab, &d), 0);
 	ck_assert(d.status == a.status && d.epoch == 3 && d.xfer_id == 77 &&
-		  d.next_file == 2 && d.next_offset == 4096);
+	          d.next_file == 2 && d.next_offset == 4096);
 	for (size_t len = 0; len < sizeof ab; len++)
 		ck_assert_int_lt(snap_ack_decode(ab, len, &d), 0);
 	for (size_t b = 0; b < 8 * sizeof ab; b++) {
@@ -318,8 +327,8 @@ END_TEST
 /* A hand-made chunk frame (the encoder asserts valid names, so the test
  * writes the bytes itself): offset 0 of file 0 of 1. */
 static size_t raw_chunk(uint8_t *b, uint64_t xfer, const char *name,
-			size_t name_len, const void *data, uint32_t data_len,
-			uint64_t file_size, uint64_t offset)
+                        size_t name_len, const void *data, uint32_t data_len,
+                        uint64_t file_size, uint64_t offset)
 {
 	memset(b, 0, 70);
 	b[0] = SNAP_XFER_VERSION;
@@ -353,18 +362,26 @@ START_TEST(test_malicious_names)
 		const char *name;
 		size_t len;
 	} bad[] = {
-		{"../evil", 7}, {"..", 2}, {".", 1}, {"/etc/passwd", 11},
-		{"a/b", 3}, {".hidden", 7}, {"", 0}, {"nul\0x", 5},
-		{"sp ace", 6}, {"back\\slash", 10}, {"\xc3\xa9t\xc3\xa9", 5},
+	    {"../evil", 7},
+	    {"..", 2},
+	    {".", 1},
+	    {"/etc/passwd", 11},
+	    {"a/b", 3},
+	    {".hidden", 7},
+	    {"", 0},
+	    {"nul\0x", 5},
+	    {"sp ace", 6},
+	    {"back\\slash", 10},
+	    {"\xc3\xa9t\xc3\xa9", 5},
 	};
 	uint8_t frame[512];
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		size_t n = raw_chunk(frame, 100 + i, bad[i].name, bad[i].len,
-				     "abc", 3, 3, 0);
+		                     "abc", 3, 3, 0);
 		const void *ack;
 		size_t an;
 		ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an),
-				 SNAP_ECORRUPT);
+		                 SNAP_ECORRUPT);
 	}
 	size_t n = raw_chunk(frame, 200, longname, 256, "abc", 3, 3, 0);
 	const void *ack;
@@ -373,7 +390,7 @@ START_TEST(test_malicious_names)
 	/* The largest valid name is accepted. */
 	n = raw_chunk(frame, 201, longname, 255, "abc", 3, 3, 0);
 	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an),
-			 SNAP_RECV_CONTINUE);
+	                 SNAP_RECV_CONTINUE);
 	snprintf(escape, sizeof escape, "%s/evil", tmp);
 	ck_assert(!sxt_exists(escape));
 	/* A chunk claiming more data than the file holds, or a past-end
@@ -384,6 +401,25 @@ START_TEST(test_malicious_names)
 	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
 	n = raw_chunk(frame, 204, "seg", 3, "", 0, 3, 0);
 	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
+	/* Within one transfer, the snapshot it names may not change. */
+	n = raw_chunk(frame, 205, "seg", 3, "ab", 2, 3, 0);
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an),
+	                 SNAP_RECV_CONTINUE);
+	snap_put_u64(frame + 16, 11); /* snap_index */
+	snap_put_u32(frame + 66 + 3, kv_crc32c(frame, 66 + 3));
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_ECORRUPT);
+	/* ... and the sender is asked to start over. */
+	struct snap_ack a;
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_int_eq(snap_ack_decode(ack, an, &a), 0);
+	ck_assert(a.status == SNAP_ACK_RESEND && a.next_file == 0 &&
+	          a.next_offset == 0 && a.xfer_id == 205);
+	/* Garbage gets no ack at all. */
+	ck_assert_int_eq(snap_recv_feed(r, "junk", 4, &ack, &an),
+	                 SNAP_ECORRUPT);
+	ck_assert_ptr_null(ack);
+	frame[0] = 9;
+	ck_assert_int_eq(snap_recv_feed(r, frame, n, &ack, &an), SNAP_EVERSION);
 	snap_recv_free(r);
 	/* Nothing but the (cleaned) staging root is left in tmp. */
 	ck_assert_int_eq(snap_recv_new(staging, &r), 0);
@@ -419,7 +455,7 @@ START_TEST(test_send_bad_dirs)
 	fclose(f);
 	ck_assert_int_eq(snap_send_open(tmp, &meta, 0, 0, &s), SNAP_EINVAL);
 	ck_assert_int_eq(snap_send_open(tmp, &meta, 1, SNAP_CHUNK_MAX + 1, &s),
-			 SNAP_EINVAL);
+	                 SNAP_EINVAL);
 	/* One empty file streams as one empty chunk and a final frame. */
 	ck_assert_int_eq(snap_send_open(tmp, &meta, 1, 0, &s), 0);
 	const void *fr;
@@ -443,8 +479,8 @@ START_TEST(test_newer_xfer_supersedes)
 	ck_assert_int_eq(snap_recv_new(fx.staging, &r), 0);
 	struct snap_send *old;
 	ck_assert_int_eq(snap_send_open(fx.snap, &fx.meta, snap_xfer_id(3, 1),
-					4 << 10, &old),
-			 0);
+	                                4 << 10, &old),
+	                 0);
 	const void *fr, *ack;
 	size_t n, an;
 	for (int i = 0; i < 3; i++) {
@@ -454,12 +490,12 @@ START_TEST(test_newer_xfer_supersedes)
 	}
 	char part[SXT_PATH + 32];
 	snprintf(part, sizeof part, "%s/%016llx.part", fx.staging,
-		 (unsigned long long)snap_xfer_id(3, 1));
+	         (unsigned long long)snap_xfer_id(3, 1));
 	ck_assert(sxt_exists(part));
 	struct stats st;
 	char ready[SXT_PATH];
 	run_xfer(&fx, r, snap_xfer_id(4, 1), 4 << 10, 3, &no_faults, 1, &st,
-		 ready, sizeof ready);
+	         ready, sizeof ready);
 	ck_assert(!sxt_exists(part)); /* the older staging is gone */
 	ck_assert_int_eq(snap_send_next(old, &fr, &n), SNAP_SEND_FRAME);
 	ck_assert_int_eq(snap_recv_feed(r, fr, n, &ack, &an), 0);
@@ -535,10 +571,78 @@ START_TEST(test_resume_after_break)
 	/* Each break costs at most the window, the restart what was sent
 	 * before it (about 23 rounds' worth): far from six full restarts. */
 	ck_assert_uint_lt(sent_bytes, total + 23 * 4 * (chunk + 300) +
-					      6 * 4 * (chunk + 300) + 4096);
+	                                  6 * 4 * (chunk + 300) + 4096);
 	snap_send_close(s);
 	struct raft_snapshot_meta m;
 	const char *dir = snap_recv_ready(r, &m);
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_eq(snap_install_dir(dir, fx.target), 0);
+	sxt_verify_engine(&fx, fx.target);
+	snap_recv_free(r);
+	sxt_fixture_free(&fx);
+}
+END_TEST
+
+/*
+ * When the receiver names a position the sender no longer remembers the
+ * prefix CRC of (older than its ring), the sender resumes from the start
+ * of that file, and the receiver takes offset 0 of its current file as a
+ * restart of it: the transfer still completes exactly.
+ */
+START_TEST(test_resume_from_file_start)
+{
+	struct sxt_fixture fx;
+	size_t chunk = 4u << 10;
+	sxt_fixture_make(&fx, "sx-filestart", 50, 1u << 20, test_seed());
+	struct snap_recv *r;
+	ck_assert_int_eq(snap_recv_new(fx.staging, &r), 0);
+	struct snap_send *s;
+	ck_assert_int_eq(snap_send_open(fx.snap, &fx.meta, 13, chunk, &s), 0);
+	snap_send_set_window(s, 1);
+	const void *fr, *ack;
+	size_t n, an;
+	struct snap_chunk c;
+	struct snap_final f;
+	uint32_t big_file = UINT32_MAX;
+	uint64_t early = 0;
+	bool injected = false, restarted = false;
+	for (int guard = 0; guard < 100000 && !snap_send_done(s); guard++) {
+		ck_assert_int_eq(snap_send_next(s, &fr, &n), SNAP_SEND_FRAME);
+		ck_assert_int_gt(snap_frame_decode(fr, n, &c, &f), 0);
+		bool chunk_frame = ((const uint8_t *)fr)[1] == SNAP_KIND_CHUNK;
+		if (injected && !restarted && chunk_frame) {
+			/* The first frame after the injected ack. */
+			ck_assert_uint_eq(c.file_index, big_file);
+			ck_assert_uint_eq(c.offset, 0);
+			restarted = true;
+		}
+		if (chunk_frame && big_file == UINT32_MAX &&
+		    c.file_size > (512u << 10))
+			big_file = c.file_index;
+		if (chunk_frame && c.file_index == big_file &&
+		    c.offset == 8 * chunk)
+			early = c.offset;
+		ck_assert_int_ge(snap_recv_feed(r, fr, n, &ack, &an), 0);
+		struct snap_ack a;
+		ck_assert_int_eq(snap_ack_decode(ack, an, &a), 0);
+		if (!injected && chunk_frame && c.file_index == big_file &&
+		    c.offset == 200 * chunk) {
+			/* A RESEND naming an old position of this epoch. */
+			uint8_t b[SNAP_ACK_BYTES];
+			struct snap_ack fake = {SNAP_ACK_RESEND, a.epoch,
+			                        a.xfer_id, big_file, early};
+			ck_assert_int_eq(snap_send_ack(s, ack, an), 0);
+			snap_ack_encode(&fake, b);
+			ck_assert_int_eq(snap_send_ack(s, b, sizeof b), 0);
+			injected = true;
+			continue;
+		}
+		ck_assert_int_ge(snap_send_ack(s, ack, an), 0);
+	}
+	ck_assert(snap_send_done(s));
+	ck_assert(injected && restarted && early == 8 * chunk);
+	snap_send_close(s);
+	const char *dir = snap_recv_ready(r, NULL);
 	ck_assert_ptr_nonnull(dir);
 	ck_assert_int_eq(snap_install_dir(dir, fx.target), 0);
 	sxt_verify_engine(&fx, fx.target);
@@ -559,6 +663,9 @@ START_TEST(test_large_file_bounded_memory)
 	struct snap_send *s;
 	ck_assert_int_eq(snap_send_open(fx.snap, &fx.meta, 12, chunk, &s), 0);
 	snap_send_set_window(s, 2);
+	ck_assert_uint_eq(snap_send_frame_bytes_max(s),
+	                  snap_chunk_bytes(SNAP_NAME_MAX, chunk));
+	ck_assert_uint_le(snap_send_frame_bytes_max(s), SNAP_FRAME_MAX);
 	struct mallinfo2 m0 = mallinfo2();
 	size_t base = m0.uordblks + m0.hblkhd, peak = base;
 	const void *fr, *ack;
@@ -568,7 +675,7 @@ START_TEST(test_large_file_bounded_memory)
 		ck_assert_int_ge(rc, 0);
 		if (rc != SNAP_SEND_FRAME)
 			continue;
-		ck_assert_uint_le(n, snap_chunk_bytes(SNAP_NAME_MAX, chunk));
+		ck_assert_uint_le(n, snap_send_frame_bytes_max(s));
 		ck_assert_int_ge(snap_recv_feed(r, fr, n, &ack, &an), 0);
 		ck_assert_int_ge(snap_send_ack(s, ack, an), 0);
 		struct mallinfo2 now = mallinfo2();
@@ -623,13 +730,14 @@ Suite *sxt_stream_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stream_clean_install);
 	tcase_add_loop_test(tc, test_stream_faults, 0,
-			    (int)test_env_u64("SX_FAULT_SEEDS", 6));
+	                    (int)test_env_u64("SX_FAULT_SEEDS", 6));
 	tcase_add_loop_test(tc, test_stream_corruption, 0, 3);
 	tcase_add_test(tc, test_frame_flips_rejected);
 	tcase_add_test(tc, test_malicious_names);
 	tcase_add_test(tc, test_send_bad_dirs);
 	tcase_add_test(tc, test_newer_xfer_supersedes);
 	tcase_add_test(tc, test_resume_after_break);
+	tcase_add_test(tc, test_resume_from_file_start);
 	tcase_add_test(tc, test_large_file_bounded_memory);
 	tcase_add_test(tc, test_recv_new_cleans);
 	suite_add_tcase(s, tc);

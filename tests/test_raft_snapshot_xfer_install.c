@@ -73,7 +73,7 @@ static void names_make(const struct sxt_fixture *fx, struct names *n)
 	snprintf(n->new_, sizeof n->new_, "%s.new", fx->target);
 	snprintf(n->old, sizeof n->old, "%s.old", fx->target);
 	snprintf(n->ready, sizeof n->ready, "%s/0000000000000001.ready",
-		 fx->staging);
+	         fx->staging);
 }
 
 static void make_ready(const struct sxt_fixture *fx, const struct names *n)
@@ -85,7 +85,7 @@ static void make_ready(const struct sxt_fixture *fx, const struct names *n)
 
 /* After recovery: only kv_dir, holding the snapshot. */
 static void expect_installed(const struct sxt_fixture *fx,
-			     const struct names *n)
+                             const struct names *n)
 {
 	ck_assert(!sxt_exists(n->new_));
 	ck_assert(!sxt_exists(n->old));
@@ -136,9 +136,8 @@ START_TEST(test_install_crash_every_step)
 		if (!first)
 			make_old_engine(fx.target);
 		make_ready(&fx, &n);
-		ck_assert_int_eq(snap_install_dir_steps(n.ready, fx.target,
-							steps),
-				 0);
+		ck_assert_int_eq(
+		    snap_install_dir_steps(NULL, n.ready, fx.target, steps), 0);
 		ck_assert(!sxt_exists(n.ready));
 		bool kv = sxt_exists(fx.target), nw = sxt_exists(n.new_),
 		     old = sxt_exists(n.old);

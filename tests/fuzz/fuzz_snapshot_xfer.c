@@ -82,7 +82,7 @@ static void check_ready(const char *dir)
 }
 
 static void feed_all(struct snap_recv *r, struct snap_send *s,
-		     const uint8_t *data, size_t size)
+                     const uint8_t *data, size_t size)
 {
 	size_t o = 0;
 	/* Bounded: every round consumes at least two bytes. */
@@ -112,7 +112,8 @@ static void feed_all(struct snap_recv *r, struct snap_send *s,
 			ASSERT(ar <= SNAP_SEND_COMPLETE);
 			const void *fr;
 			size_t fn;
-			ASSERT(snap_send_next(s, &fr, &fn) <= SNAP_SEND_COMPLETE);
+			ASSERT(snap_send_next(s, &fr, &fn) <=
+			       SNAP_SEND_COMPLETE);
 		}
 		o += n;
 	}
