@@ -311,8 +311,10 @@ static void watch_leader(struct raft_node *n)
 		node_logf(n, 1, "leader is now node %llu (term %llu)",
 			  (unsigned long long)st->leader,
 			  (unsigned long long)st->hs.term);
-	if (st->leader != n->seen_leader || st->hs.term != n->seen_term)
+	if (st->leader != n->seen_leader || st->hs.term != n->seen_term) {
 		node_props_on_leader_change(n);
+		node_reads_on_leader_change(n);
+	}
 	n->seen_leader = st->leader;
 	n->seen_term = st->hs.term;
 	n->seen_role = st->role;

@@ -177,6 +177,7 @@ void node_conf_applied(struct raft_node *n, const struct raft_entry *e);
 
 /* node_read.c */
 void node_reads_drive(struct raft_node *n);
+void node_reads_on_leader_change(struct raft_node *n);
 void node_reads_on_state(struct raft_node *n,
 			 const struct raft_read_state *rs);
 void node_reads_complete(struct raft_node *n);

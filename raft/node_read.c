@@ -45,6 +45,20 @@ void node_reads_drive(struct raft_node *n)
 	}
 }
 
+/*
+ * The leader or term changed: a round still unanswered was most likely
+ * sent to a leader that is gone, and waiting out an election timeout
+ * before asking the new one would add up to a second to every read after
+ * a failover.  Ask again now; an answer to the old round, should one still
+ * come, no longer matches and is ignored.  Driver, under mu.
+ */
+void node_reads_on_leader_change(struct raft_node *n)
+{
+	for (struct node_read *q = n->reads; q; q = q->next)
+		if (!q->done && !q->has_index)
+			q->round = 0;
+}
+
 void node_reads_on_state(struct raft_node *n,
 			 const struct raft_read_state *rs)
 {
