@@ -37,4 +37,11 @@ struct gw_handler {
 /* The handler of op, or NULL if VeriStore does not implement it. */
 const struct gw_handler *gw_handler_for(enum s3_op op);
 
+/*
+ * Called once per authenticated request before its handler begins: starts
+ * the store's read session on this thread (gateway/store.h), so a request
+ * pays for one linearizable read point, not one per store read.
+ */
+void gw_handler_request_begin(struct gw_request *req);
+
 #endif /* VS_GATEWAY_HANDLER_H */

@@ -9,6 +9,7 @@
 
 #include "engine/assert.h"
 #include "gateway/admin.h"
+#include "gateway/app.h"
 #include "gateway/s3_ops.h"
 
 static const struct gw_handler *const handlers[S3_OP_COUNT] = {
@@ -44,4 +45,9 @@ const struct gw_handler *gw_handler_for(enum s3_op op)
 {
 	ASSERT((unsigned)op < S3_OP_COUNT);
 	return handlers[op];
+}
+
+void gw_handler_request_begin(struct gw_request *req)
+{
+	store_read_session(gw_app_of(req)->store);
 }

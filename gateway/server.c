@@ -417,6 +417,7 @@ static enum s3_error request_start(struct gw_request *req)
 	const struct gw_handler *h = gw_handler_for(req->op);
 	if (h == NULL || req->op == S3_OP_NOT_IMPLEMENTED)
 		return S3_NOT_IMPLEMENTED;
+	gw_handler_request_begin(req);
 	e = gw_body_begin(req, body_sink, h->body_checksums);
 	if (e != S3_OK)
 		return e;

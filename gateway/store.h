@@ -154,6 +154,8 @@ struct store_ops {
 			  size_t *val_len);
 	void (*scan_free)(struct store_scan *it);
 	void (*close)(struct store *s);
+	/* Optional (NULL: nothing to do); see store_read_session. */
+	void (*read_session)(struct store *s);
 };
 
 struct store {
@@ -251,6 +253,22 @@ static inline void store_scan_free(struct store_scan *it)
 {
 	if (it != NULL)
 		it->ops->scan_free(it);
+}
+
+/*
+ * Starts a read session on the calling thread — the gateway calls it once
+ * per S3 request.  The session's first read waits for a linearizable point
+ * as every read does (Raft: a ReadIndex barrier); the thread's later reads,
+ * until its next store_read_session, reuse that point instead of paying a
+ * round each.  Still linearizable: the point is taken after the session
+ * began, so every read in it observes a state at least as new as any write
+ * that completed before the request, and a node's applied state never goes
+ * back.  Threads without a session are unaffected.
+ */
+static inline void store_read_session(struct store *s)
+{
+	if (s->ops->read_session != NULL)
+		s->ops->read_session(s);
 }
 
 /* Closes and frees the store (all values and scans must be freed). */

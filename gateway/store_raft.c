@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ struct store_raft {
 	struct raft_node *node;
 	struct raft_node_app app;
 	bool no_peers; /* STORE_RAFT_NO_PEERS: reads need no barrier */
+	uint64_t session_id; /* read sessions of this store (raft_read_session) */
 	pthread_key_t lazy_key; /* this thread's deferred lazy batch */
 	char *kv_dir;
 	const struct kv_io *io;
@@ -117,12 +119,33 @@ static void reader_exit(struct store_raft *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* ReadIndex, then a reader's hold on the engine.  0 or an error. */
+/*
+ * The calling thread's read session (store_read_session): the store it
+ * belongs to, by a process-unique id (not its address, which a later store
+ * may reuse), and whether its barrier has passed.
+ */
+static _Atomic uint64_t session_ids;
+static __thread uint64_t tls_session_store;
+static __thread bool tls_session_passed;
+
+static void raft_read_session(struct store *s)
+{
+	tls_session_store = to_raft(s)->session_id;
+	tls_session_passed = false;
+}
+
+/* ReadIndex (once per read session), then a reader's hold on the engine.
+ * 0 or an error. */
 static int read_begin(struct store_raft *r, struct store **local)
 {
-	int rc = r->no_peers ? 0 : raft_node_read_barrier(r->node);
-	if (rc != 0)
-		return map_node_err(rc);
+	bool in_session = tls_session_store == r->session_id;
+	if (!r->no_peers && !(in_session && tls_session_passed)) {
+		int rc = raft_node_read_barrier(r->node);
+		if (rc != 0)
+			return map_node_err(rc);
+		if (in_session)
+			tls_session_passed = true;
+	}
 	*local = reader_enter(r);
 	return *local != NULL ? 0 : STORE_EIO;
 }
@@ -636,6 +659,7 @@ static void raft_close(struct store *s)
 
 static const struct store_ops raft_ops = {
 	.submit = raft_submit,
+	.read_session = raft_read_session,
 	.get = raft_get,
 	.value_open = raft_value_open,
 	.value_len = raft_value_len,
@@ -674,6 +698,7 @@ int store_raft_open(const char *kv_dir, const struct raft_node_options *node,
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->base.ops = &raft_ops;
+	r->session_id = atomic_fetch_add(&session_ids, 1) + 1;
 	r->io = node->io;
 	r->kv_dir = strdup(kv_dir);
 	int rc = r->kv_dir != NULL ? snap_install_recover(kv_dir) : -ENOMEM;
