@@ -274,7 +274,21 @@ static int rotate_locked(struct kv_rlog *l, uint64_t need)
 {
 	struct kv_rlog_seg *old = l->active;
 	const struct kv_io *io = l->io;
-	int rc = io->fdatasync(io->ctx, old->fd);
+	/*
+	 * A segment sealed before it is full (kv_checkpoint_to seals the
+	 * active one for every Raft snapshot) gives back its unused
+	 * preallocation; kept, every such seal would leave up to a whole
+	 * segment of zeros on disk and in every snapshot streamed to a
+	 * follower.  The shorter size needs fsync, not fdatasync.  A crash
+	 * before it leaves the old size, whose zero tail recovery already
+	 * reads as the end of the records.  A failed truncate is an I/O
+	 * error like any other (sticky).
+	 */
+	bool trimmed = old->used < old->size;
+	int rc = trimmed ? io->ftruncate(io->ctx, old->fd, old->used) : 0;
+	if (rc == 0)
+		rc = trimmed ? io->fsync(io->ctx, old->fd)
+			     : io->fdatasync(io->ctx, old->fd);
 	pthread_mutex_lock(&l->sync_mu);
 	l->fsyncs++;
 	pthread_mutex_unlock(&l->sync_mu);
@@ -282,6 +296,8 @@ static int rotate_locked(struct kv_rlog *l, uint64_t need)
 		rlog_fail(l, rc, "fdatasync of a full segment");
 		return rc;
 	}
+	if (trimmed)
+		old->size = old->used;
 	uint64_t size = need > l->seg_bytes ? need : l->seg_bytes;
 	struct kv_rlog_seg *s;
 	bool synced;
