@@ -147,6 +147,7 @@ static void node_options(const struct gw_cluster *c, const char *raft_dir,
 	o->net = &c->net;
 	o->tick_ms = (unsigned)cfg->raft_tick_ms;
 	o->snapshot_entries = cfg->raft_snapshot_entries;
+	o->lease_reads = !cfg->raft_no_lease;
 	o->log_fn = node_log;
 	if (cfg->node_id == 0) { /* a cluster of one */
 		o->id = 1;

@@ -74,6 +74,11 @@ static const struct opt opts[] = {
 	 "snapshot and compact the log after this many applied entries (default 10000)"},
 	{"raft-cluster-id", "VERISTORE_RAFT_CLUSTER_ID", OPT_U64, OFF(raft_cluster_id),
 	 false, "N", "nodes refuse peers of another cluster id (default 1)"},
+	{"raft-no-lease", "VERISTORE_RAFT_NO_LEASE", OPT_BOOL, OFF(raft_no_lease),
+	 false, "",
+	 "the leader confirms every read with a heartbeat round instead of "
+	 "serving it from its lease (for clocks that may run at very "
+	 "different rates)"},
 };
 
 #define OPT_COUNT (sizeof opts / sizeof opts[0])

@@ -43,6 +43,7 @@ struct gw_config {
 	uint64_t raft_tick_ms;    /* default 100 (election timeout: 10 ticks) */
 	uint64_t raft_snapshot_entries; /* default 10000 */
 	uint64_t raft_cluster_id; /* default 1 */
+	bool raft_no_lease;       /* every read takes a ReadIndex round */
 };
 
 /* One entry of --peers. */

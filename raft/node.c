@@ -383,11 +383,16 @@ static void *node_main(void *arg)
 			continue;
 		}
 		bool tick = now >= next_tick;
-		if (tick)
-			next_tick = now - next_tick > 10 * tick_ms
-					    ? now + tick_ms
-					    : next_tick + tick_ms;
 		loop_once(n, tick);
+		/*
+		 * Ticks are at least tick_ms apart, counted from the end of
+		 * the pass that ticked (missed ticks are not caught up): an
+		 * election timeout of k ticks after a message handled in a
+		 * pass is then never shorter than (k - 1) * tick_ms, which
+		 * leaders' read leases rely on (node_read.c).
+		 */
+		if (tick)
+			next_tick = node_now_ms() + tick_ms;
 	}
 	pthread_mutex_unlock(&n->mu);
 	return NULL;
@@ -477,6 +482,9 @@ static int open_core(struct raft_node *n)
 	cfg.applied = applied;
 	cfg.pre_vote = true;
 	cfg.check_quorum = true;
+	/* Always, leases served here or not: the other nodes' leases count
+	 * on this node's refusals. */
+	cfg.lease_guard = true;
 	cfg.seed = n->opts.id * 0x9E3779B97F4A7C15ull ^ node_now_ms();
 	cfg.log = core_log;
 	cfg.log_ctx = n;
@@ -571,6 +579,9 @@ int raft_node_start(const struct raft_node_options *opts,
 		n->opts.propose_timeout_ms = 10000;
 	if (!n->opts.snapshot_entries)
 		n->opts.snapshot_entries = 10000;
+	if (n->opts.lease_reads && n->opts.election_ticks >= 3)
+		n->lease_ms = (uint64_t)(n->opts.election_ticks - 2) *
+			      n->opts.tick_ms;
 	/* Request ids are unique across restarts of this node: an entry of
 	 * an earlier life replayed now must not match a new waiter. */
 	struct timespec ts;

@@ -123,6 +123,19 @@ struct raft_node_options {
 	unsigned heartbeat_ticks;   /* 0: 1 */
 	unsigned propose_timeout_ms;/* 0: 10000 */
 	uint64_t snapshot_entries;  /* snapshot after this many applied; 0: 10000 */
+	/*
+	 * The leader serves reads from a lease (thesis §6.4.1) instead of a
+	 * heartbeat round per read: after a round it began at time T is
+	 * acknowledged by a quorum, no other leader can be elected before
+	 * T + (election_ticks - 1) ticks, because every node of that quorum
+	 * refuses votes for an election timeout after it heard from the
+	 * leader (check-quorum), and a node that restarts refuses them for an
+	 * election timeout after its start.  The lease is one tick shorter
+	 * still, for clock rates that differ between machines; it is given up
+	 * at a leadership transfer or a membership change.  Needs
+	 * election_ticks >= 3 (else off).
+	 */
+	bool lease_reads;
 	const struct kv_io *io;     /* NULL: kv_io_posix() */
 	void (*log_fn)(void *log_ctx, int level, const char *line);
 	void *log_ctx;
@@ -185,6 +198,9 @@ struct raft_node_status {
 	uint64_t last_index;
 	uint64_t snapshot_index;
 	int error; /* 0 or the fatal error that stopped the node */
+	uint64_t lease_ms_left;  /* leader: read lease left (0: none) */
+	uint64_t reads_by_lease; /* read barriers served from the lease */
+	uint64_t read_rounds;    /* ReadIndex rounds this node began */
 	size_t n_members;
 	struct raft_node_member members[RAFT_NODES_MAX];
 };

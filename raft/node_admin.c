@@ -119,6 +119,9 @@ void node_transfer_drive(struct raft_node *n, struct node_prop *p)
 	}
 	if (n->st.role == RAFT_LEADER && n->st.transfer_target == RAFT_NONE &&
 	    !p->index) {
+		/* Before TimeoutNow can leave: the target campaigns past
+		 * every follower's lease. */
+		node_lease_drop(n);
 		int rc = raft_transfer_leader(n->r, target);
 		if (rc != 0) {
 			p->state = PROP_DONE;
@@ -147,6 +150,7 @@ void node_conf_applied(struct raft_node *n, const struct raft_entry *e)
 	node_logf(n, 1, "membership: node %llu %s (index %llu)",
 		  (unsigned long long)cc.node, what,
 		  (unsigned long long)e->index);
+	node_lease_drop(n); /* won under the old configuration's quorum */
 	if (cc.type == RAFT_CC_REMOVE && cc.node != n->opts.id) {
 		node_addrs_remove(n, cc.node);
 		(void)node_addrs_save(n);
@@ -195,6 +199,9 @@ void raft_node_status(struct raft_node *n, struct raft_node_status *st)
 	st->last_index = n->st.last_index;
 	st->snapshot_index = n->snap_index;
 	st->error = n->error;
+	st->lease_ms_left = node_lease_left(n);
+	st->reads_by_lease = n->reads_by_lease;
+	st->read_rounds = n->read_rounds;
 	const struct raft_conf_state *cs = &n->st.conf;
 	for (uint32_t i = 0; i < cs->n_voters; i++)
 		fill_member(n, &st->members[st->n_members++], cs->voters[i],

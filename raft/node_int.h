@@ -120,8 +120,21 @@ struct raft_node {
 	struct node_read *reads;
 	uint64_t next_req;
 
-	/* Read rounds (driver, under mu): ctx of the newest round issued. */
+	/* Read rounds (driver, under mu): ctx of the newest round issued,
+	 * when (node_now_ms, ticks), in which term and lease epoch. */
 	uint64_t read_ctx;
+	uint64_t round_ms, round_tick, round_term, round_epoch;
+	bool round_answered;
+	uint64_t read_rounds;
+
+	/* The leader's read lease (node_read.c; mu).  Valid while this node
+	 * leads in lease_term, lease_epoch is unchanged and the monotonic
+	 * clock is before lease_until_ms. */
+	uint64_t lease_ms; /* its length; 0: leases off */
+	uint64_t lease_until_ms, lease_term, lease_valid_epoch;
+	uint64_t lease_epoch; /* bumped by a transfer or a conf change */
+	bool lease_used;      /* served a read since its last renewal */
+	uint64_t reads_by_lease;
 	unsigned callers; /* threads inside a public call (mu) */
 
 	/* Driver state. */
@@ -182,6 +195,8 @@ void node_reads_on_state(struct raft_node *n,
 			 const struct raft_read_state *rs);
 void node_reads_complete(struct raft_node *n);
 void node_reads_fail_all(struct raft_node *n, int rc);
+void node_lease_drop(struct raft_node *n);
+uint64_t node_lease_left(struct raft_node *n);
 
 /* node_peers.c */
 int node_addrs_load(struct raft_node *n);

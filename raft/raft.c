@@ -73,7 +73,8 @@ static int check_config(const struct raft_config *c)
 {
 	if (c->id == RAFT_NONE || c->election_tick < 2 ||
 	    c->heartbeat_tick == 0 || c->heartbeat_tick >= c->election_tick ||
-	    c->max_inflight_msgs == 0 || c->max_msg_bytes == 0)
+	    c->max_inflight_msgs == 0 || c->max_msg_bytes == 0 ||
+	    (c->lease_guard && !c->check_quorum))
 		return RAFT_ERR_INVALID;
 	return 0;
 }
@@ -384,6 +385,8 @@ static void tick_leader(struct raft *r)
 void raft_tick(struct raft *r)
 {
 	ASSERT(!r->in_ready);
+	if (r->boot_ticks < r->cfg.election_tick)
+		r->boot_ticks++;
 	if (r->role == RAFT_LEADER) {
 		tick_leader(r);
 		return;
@@ -396,10 +399,15 @@ void raft_tick(struct raft *r)
 	}
 }
 
-/* Thesis §6.2/§9.6: a node that heard from a leader recently ignores. */
+/* Thesis §6.2/§9.6: a node that heard from a leader recently ignores
+ * vote requests; with lease_guard, so does one that has just started. */
 static bool in_lease(const struct raft *r, const struct raft_msg *m)
 {
-	return r->cfg.check_quorum && r->lead != RAFT_NONE && !m->transfer &&
+	if (!r->cfg.check_quorum || m->transfer)
+		return false;
+	if (r->cfg.lease_guard && r->boot_ticks < r->cfg.election_tick)
+		return true;
+	return r->lead != RAFT_NONE &&
 	       r->election_elapsed < r->cfg.election_tick;
 }
 

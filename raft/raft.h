@@ -262,6 +262,14 @@ struct raft_config {
 	uint64_t max_committed_bytes; /* 0: unbounded */
 	bool pre_vote;     /* thesis §9.6 */
 	bool check_quorum; /* thesis §6.2; also enables the leader lease */
+	/*
+	 * Leaders serve reads from a clock lease (the node layer, thesis
+	 * §6.4.1): a freshly started node then also refuses votes for its
+	 * first election timeout, as if it had just heard from a leader.  It
+	 * may have acknowledged a leader's heartbeat just before it crashed,
+	 * and that leader still counts on its refusal.  Needs check_quorum.
+	 */
+	bool lease_guard;
 	uint64_t seed;     /* drives randomized timeouts */
 	raft_log_fn log;   /* may be NULL */
 	void *log_ctx;

@@ -86,6 +86,7 @@ struct raft {
 	unsigned election_elapsed;
 	unsigned heartbeat_elapsed;
 	unsigned randomized_timeout;
+	unsigned boot_ticks; /* ticks since raft_new, up to election_tick */
 	uint64_t rng;
 
 	uint64_t pending_conf_index;

@@ -535,6 +535,7 @@ int tc_start(struct tcluster *c, uint64_t id, bool join)
 		.tick_ms = c->tick_ms,
 		.propose_timeout_ms = c->timeout_ms,
 		.snapshot_entries = c->snapshot_entries,
+		.lease_reads = c->lease_reads,
 		.io = c->io[id],
 		.log_fn = tc_log,
 		.log_ctx = &c->lctx[id],

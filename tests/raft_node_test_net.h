@@ -78,6 +78,7 @@ struct tcluster {
 	struct raft_node_peer peers[TNET_NODES];
 	unsigned tick_ms, timeout_ms;
 	uint64_t snapshot_entries;
+	bool lease_reads; /* leaders serve reads from their lease */
 	char log[TNET_NODES][64][160]; /* last log lines per node (ring) */
 	unsigned n_log[TNET_NODES];
 	pthread_mutex_t log_mu;

@@ -236,6 +236,47 @@ START_TEST(test_lease_ignores_vote)
 }
 END_TEST
 
+/* A vote request of term 9 from node 3 (log far ahead) to node 2: true if
+ * node 2 granted it. */
+static bool grants_vote(struct tn_net *net)
+{
+	struct raft_msg v = tn_msg(RAFT_MSG_VOTE, 3, 2, 9);
+	v.index = 100;
+	v.log_term = 9;
+	ck_assert_int_eq(raft_step(tn_raft(net, 2), &v), 0);
+	return tn_status(net, 2).hs.term == 9 && tn_status(net, 2).hs.vote == 3;
+}
+
+/* lease_guard: a restarted follower may have acknowledged the leader's
+ * heartbeat just before it crashed; it refuses votes for its first
+ * election timeout, as the leader's read lease counts on.  Without the
+ * guard it votes at once (the hazard the guard closes). */
+START_TEST(test_lease_guard_after_restart)
+{
+	for (int guard = 0; guard <= 1; guard++) {
+		struct tn_net *net = tn_new(3, 3, 0, true, true, seed());
+		ck_assert_uint_eq(tn_elect(net, 1), 1);
+		tn_node(net, 2)->cfg.lease_guard = guard;
+		tn_crash(net, 2);
+		tn_restart(net, 2);
+		tn_isolate(net, 2); /* nothing from the leader after the boot */
+		if (!guard) {
+			ck_assert(grants_vote(net));
+			tn_free(net);
+			continue;
+		}
+		for (int t = 0; t < 9; t++) {
+			ck_assert(!grants_vote(net));
+			raft_tick(tn_raft(net, 2));
+		}
+		ck_assert(!grants_vote(net));
+		raft_tick(tn_raft(net, 2)); /* the 10th tick: guard over */
+		ck_assert(grants_vote(net));
+		tn_free(net);
+	}
+}
+END_TEST
+
 /* §5.2: a candidate receiving AppendEntries from a leader of its term
  * returns to follower. */
 START_TEST(test_candidate_steps_down_on_append)
@@ -357,6 +398,7 @@ Suite *raft_election_suite(void)
 	tcase_add_test(tc, test_check_quorum_step_down);
 	tcase_add_test(tc, test_check_quorum_keeps_leader_with_quorum);
 	tcase_add_test(tc, test_lease_ignores_vote);
+	tcase_add_test(tc, test_lease_guard_after_restart);
 	tcase_add_test(tc, test_candidate_steps_down_on_append);
 	tcase_add_test(tc, test_higher_term_deposes_leader);
 	tcase_add_test(tc, test_stale_term_append_ignored);

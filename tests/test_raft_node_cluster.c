@@ -192,13 +192,16 @@ START_TEST(test_cluster_leader_stopped)
 }
 END_TEST
 
-/* Isolate the leader: it commits nothing and serves no read; the majority
- * goes on; after healing everyone converges. */
+/* Isolate the leader: it commits nothing and, once the majority has a new
+ * leader, serves no read; the majority goes on; after healing everyone
+ * converges.  _i = 1: leaders serve reads from their lease, which must
+ * have run out by the time another leader can commit. */
 START_TEST(test_cluster_partition_leader)
 {
 	struct tcluster c;
 	tc_init(&c, 3, "node-part");
 	c.timeout_ms = 1500;
+	c.lease_reads = _i;
 	start_all(&c);
 	uint64_t old = tc_wait_leader(&c, 0);
 	ck_assert_uint_ne(old, 0);
@@ -206,22 +209,27 @@ START_TEST(test_cluster_partition_leader)
 	ck_assert_int_eq(tc_propose(&c, old, 1, &res), 0);
 	check_same(&c, old);
 	uint64_t before = tapp_n_cmds(&c.app[old]);
+	/* Reads right up to the cut: with leases, one is fresh now. */
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(raft_node_read_barrier(c.node[old]), 0);
 	tnet_isolate(c.net, old, true);
-	/* Minority: a write may end in its log but never commits. */
-	int rc = tc_propose(&c, old, 2, &res);
-	ck_assert_msg(rc == RAFT_NODE_EINDETERMINATE ||
-			      rc == RAFT_NODE_EUNAVAILABLE,
-		      "minority propose returned %d", rc);
 	/* Majority elects another leader and commits. */
 	uint64_t nl = tc_wait_leader(&c, old);
 	ck_assert_uint_ne(nl, 0);
 	ck_assert_uint_ne(nl, old);
 	ck_assert_int_eq(tc_propose(&c, nl, 3, &res), 0);
 	check_ack(&c, nl, 3, res);
-	/* The isolated node must not pass a barrier (it would read stale). */
+	/* The isolated node must not pass a barrier (it would read stale),
+	 * asked as soon as the new leader has committed: its lease, if any,
+	 * must be over. */
 	ck_assert_int_eq(raft_node_read_barrier(c.node[old]),
 			 RAFT_NODE_EUNAVAILABLE);
 	ck_assert_uint_eq(tapp_n_cmds(&c.app[old]), before);
+	/* Minority: a write may end in its log but never commits. */
+	int rc = tc_propose(&c, old, 2, &res);
+	ck_assert_msg(rc == RAFT_NODE_EINDETERMINATE ||
+			      rc == RAFT_NODE_EUNAVAILABLE,
+		      "minority propose returned %d", rc);
 	ck_assert_int_eq(tc_propose(&c, old, 4, &res), RAFT_NODE_EUNAVAILABLE);
 	/* Heal. */
 	tnet_isolate(c.net, old, false);
@@ -234,6 +242,51 @@ START_TEST(test_cluster_partition_leader)
 	 * committed by the new term's leader only if its entry survived. */
 	for (uint64_t k = 0; k < n; k++)
 		ck_assert(c.app[leader].cmd[k] != 4);
+	tc_free(&c);
+}
+END_TEST
+
+/*
+ * Lease reads: after one round the leader serves barriers from its lease
+ * (no round each), each one seeing every write acknowledged before it,
+ * from any node; a leadership transfer gives the lease up at once.
+ */
+START_TEST(test_cluster_lease_reads)
+{
+	struct tcluster c;
+	tc_init(&c, 3, "node-lease");
+	c.lease_reads = true;
+	start_all(&c);
+	uint64_t leader = tc_wait_leader(&c, 0);
+	ck_assert_uint_ne(leader, 0);
+	int res;
+	for (uint32_t i = 0; i < 200; i++) {
+		uint64_t on = 1 + i % 3;
+		ck_assert_int_eq(tc_propose(&c, on, 100 + i, &res), 0);
+		ck_assert_int_eq(raft_node_read_barrier(c.node[leader]), 0);
+		ck_assert_uint_ge(tapp_n_cmds(&c.app[leader]),
+				  (uint64_t)res / 256);
+	}
+	struct raft_node_status st;
+	raft_node_status(c.node[leader], &st);
+	/* Leadership may have moved under a slow machine; if it did not,
+	 * most of the 200 reads came from the lease. */
+	if (st.role == RAFT_LEADER) {
+		ck_assert_uint_gt(st.reads_by_lease, 100);
+		ck_assert_uint_lt(st.read_rounds, st.reads_by_lease);
+	}
+	leader = tc_wait_leader(&c, 0);
+	ck_assert_uint_ne(leader, 0);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[leader]), 0);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[leader]), 0);
+	uint64_t to = leader == 1 ? 2 : 1;
+	ck_assert_int_eq(raft_node_transfer_leader(c.node[leader], to), 0);
+	raft_node_status(c.node[leader], &st);
+	ck_assert_uint_eq(st.lease_ms_left, 0);
+	ck_assert_uint_eq(tc_wait_leader(&c, 0), to);
+	ck_assert_int_eq(tc_propose(&c, to, 999, &res), 0);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[leader]), 0);
+	ck_assert_uint_ge(tapp_n_cmds(&c.app[leader]), (uint64_t)res / 256);
 	tc_free(&c);
 }
 END_TEST
@@ -523,6 +576,7 @@ START_TEST(test_cluster_random_faults)
 	struct tcluster c;
 	tc_init(&c, 5, "node-rnd");
 	c.timeout_ms = 800;
+	c.lease_reads = _i; /* 1: leaders read from their lease */
 	start_all(&c);
 	ck_assert_uint_ne(tc_wait_leader(&c, 0), 0);
 	static struct rnd r;
@@ -603,12 +657,13 @@ Suite *raft_node_cluster_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cluster_replicate_forward);
 	tcase_add_test(tc, test_cluster_leader_stopped);
-	tcase_add_test(tc, test_cluster_partition_leader);
+	tcase_add_loop_test(tc, test_cluster_partition_leader, 0, 2);
+	tcase_add_test(tc, test_cluster_lease_reads);
 	tcase_add_test(tc, test_cluster_follower_restart);
 	tcase_add_test(tc, test_cluster_snapshot_catch_up);
 	tcase_add_test(tc, test_cluster_snapshot_from_installed);
 	tcase_add_test(tc, test_cluster_membership);
-	tcase_add_test(tc, test_cluster_random_faults);
+	tcase_add_loop_test(tc, test_cluster_random_faults, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
