@@ -8,8 +8,9 @@
  * written, so conditions are evaluated deterministically at apply time
  * (store.h).  The proposer gets the result of its own node's apply.
  *
- * Reads: a ReadIndex barrier (raft_node_read_barrier), then the local
- * engine: linearizable on every node (Raft thesis §6.4).
+ * Reads: a read barrier (raft_node_read_barrier: the leader's lease, or a
+ * ReadIndex round), then the local engine: linearizable on every node
+ * (Raft thesis §6.4).
  *
  * The applied index.  A write that changes the engine carries its entry's
  * index as the engine's applied-index marker in the same engine write, so
