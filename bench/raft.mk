@@ -2,4 +2,4 @@
 # Run: build/bench/raftbench (or --quick); see bench/README.md.
 noinst_PROGRAMS += bench/raftbench
 bench_raftbench_SOURCES = bench/raftbench.c
-bench_raftbench_LDADD = raft/libraft.a
+bench_raftbench_LDADD = raft/libraft.a engine/libengine.a $(ENGINE_LIBS)

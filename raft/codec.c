@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/assert.h"
+#include "engine/crc32c.h"
 #include "raft/codec.h"
 
 #define KIND_MSG 1
@@ -18,32 +19,6 @@
 #define ENTRY_BYTES 21 /* term, index, type, len */
 #define MSG_FIXED (3 + 8 * 8 + 4)
 #define SNAP_FIXED (8 + 8 + 4 + 4 + 4)
-
-/* CRC32C table, generated once from the reflected polynomial 0x82F63B78. */
-static uint32_t crc_table[256];
-static int crc_ready;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		crc_table[i] = c;
-	}
-	crc_ready = 1;
-}
-
-uint32_t raft_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-	if (!crc_ready)
-		crc_init(); /* idempotent: a race writes the same values */
-	const uint8_t *p = buf;
-	crc = ~crc;
-	for (size_t i = 0; i < len; i++)
-		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 /* A bounded writer and reader over a byte buffer. */
 struct wbuf {
@@ -130,7 +105,7 @@ static void put_entry(struct wbuf *w, const struct raft_entry *e)
 
 static void put_crc(struct wbuf *w)
 {
-	put_u(w, raft_crc32c(0, w->p, w->n), 4);
+	put_u(w, kv_crc32c(w->p, w->n), 4);
 }
 
 int raft_msg_encode(const struct raft_msg *m, uint8_t *buf, size_t cap,
@@ -184,7 +159,7 @@ static int open_frame(const uint8_t *buf, size_t len, int kind,
 	uint32_t want = 0;
 	for (int i = 0; i < 4; i++)
 		want |= (uint32_t)buf[body + i] << (8 * i);
-	if (raft_crc32c(0, buf, body) != want)
+	if (kv_crc32c(buf, body) != want)
 		return RAFT_ERR_CORRUPT;
 	if (buf[0] != RAFT_CODEC_VERSION)
 		return RAFT_ERR_VERSION;

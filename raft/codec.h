@@ -3,7 +3,7 @@
  *
  * Format (all integers little-endian):
  *   frame   = version:u8 (RAFT_CODEC_VERSION) kind:u8 body crc:u32
- *   crc     = CRC32C (Castagnoli) of version..body.
+ *   crc     = CRC32C (Castagnoli, engine/crc32c.h) of version..body.
  *   message body = type:u8 reject:u8 transfer:u8 from to term log_term
  *           index commit reject_hint ctx (u64 each) n_entries:u32 entry*
  *           [if type == SNAPSHOT: snap_index snap_term u64, n_voters u32,
@@ -23,9 +23,6 @@
 #include "raft/raft.h"
 
 #define RAFT_CODEC_VERSION 1
-
-/* CRC32C (Castagnoli, reflected 0x82F63B78), standard init/xorout. */
-uint32_t raft_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* Exact number of bytes raft_msg_encode writes for m. */
 size_t raft_msg_encoded_bytes(const struct raft_msg *m);

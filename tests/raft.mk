@@ -13,7 +13,8 @@ tests_check_raft_SOURCES = \
 	tests/test_raft_codec.c \
 	tests/test_raft_robust.c
 tests_check_raft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_raft_LDADD = tests/libtestutil.a raft/libraft.a $(CHECK_LIBS)
+tests_check_raft_LDADD = tests/libtestutil.a raft/libraft.a \
+	engine/libengine.a $(ENGINE_LIBS) $(CHECK_LIBS)
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_raft_codec
@@ -22,5 +23,6 @@ check_PROGRAMS += tests/fuzz/fuzz_raft_codec
 TESTS += tests/fuzz/fuzz_raft_codec
 endif
 tests_fuzz_fuzz_raft_codec_SOURCES = tests/fuzz/fuzz_raft_codec.c
-tests_fuzz_fuzz_raft_codec_LDADD = $(FUZZ_MAIN) raft/libraft.a
+tests_fuzz_fuzz_raft_codec_LDADD = $(FUZZ_MAIN) raft/libraft.a \
+	engine/libengine.a $(ENGINE_LIBS)
 tests_fuzz_fuzz_raft_codec_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)

@@ -23,7 +23,7 @@ tests_raft_sim_SOURCES = tests/raft_sim_main.c tests/raft_sim.c \
 	tests/raft_sim_client.c tests/raft_sim_check.c tests/raft_sim_faults.c
 tests_raft_sim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_raft_sim_LDADD = tests/liblinearizability.a raft/libraft.a \
-	tests/libtestutil.a $(CHECK_LIBS)
+	engine/libengine.a tests/libtestutil.a $(ENGINE_LIBS) $(CHECK_LIBS)
 
 # The checks have teeth: deliberately broken drivers must fail.
 TESTS += tests/check_raft_sim_mutants.sh

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/assert.h"
+#include "engine/crc32c.h"
 #include "raft/codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *copy = malloc(size);
 		ASSERT(copy != NULL);
 		memcpy(copy, data, size);
-		uint32_t c = raft_crc32c(0, copy, size - 4);
+		uint32_t c = kv_crc32c(copy, size - 4);
 		for (int i = 0; i < 4; i++)
 			copy[size - 4 + i] = (uint8_t)(c >> (8 * i));
 		check_one(copy, size);
