@@ -261,6 +261,18 @@ static int apply_entry(struct raft_node *n, const struct raft_entry *e)
 	return 0;
 }
 
+static int apply_committed(struct raft_node *n, const struct raft_ready *rd)
+{
+	for (size_t i = 0; i < rd->n_committed; i++) {
+		if (rd->committed[i].index <= n->applied)
+			continue; /* covered by the snapshot just installed */
+		int rc = apply_entry(n, &rd->committed[i]);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Carries out one ready record, raft.h steps 1-9.  Under mu. */
 static int run_ready(struct raft_node *n)
 {
@@ -268,25 +280,39 @@ static int run_ready(struct raft_node *n)
 	raft_ready(n->r, &rd);
 	for (size_t i = 0; i < rd.n_msgs; i++)
 		node_send_msg(n, &rd.msgs[i]);
+	/*
+	 * Committed entries are durable here already (the core hands out
+	 * none beyond the stable index), so they are applied, and their
+	 * waiters woken, before this ready's new entries are made durable:
+	 * a reply does not wait for the next batch's fsync.  A snapshot
+	 * comes first (step 6), so then the order is the plain one; so it
+	 * is with a conf change, which takes effect only in raft_advance and
+	 * whose caller must find it in effect when woken.
+	 */
+	bool early = !rd.has_snapshot;
+	for (size_t i = 0; early && i < rd.n_committed; i++)
+		early = rd.committed[i].type != RAFT_ENTRY_CONF;
+	int rc;
+	if (early) {
+		rc = apply_committed(n, &rd);
+		if (rc != 0)
+			return rc;
+		node_reads_complete(n);
+		pthread_cond_broadcast(&n->done);
+	}
 	pthread_mutex_unlock(&n->mu);
-	int rc = persist(n, &rd);
+	rc = persist(n, &rd);
 	pthread_mutex_lock(&n->mu);
 	if (rc != 0)
 		return rc; /* not advanced: the node stops (node_fail) */
 	for (size_t i = 0; i < rd.n_msgs_after_persist; i++)
 		node_send_msg(n, &rd.msgs_after_persist[i]);
-	if (rd.has_snapshot) {
+	if (rd.has_snapshot)
 		rc = node_snap_install(n, &rd.snapshot.meta);
-		if (rc != 0)
-			return rc;
-	}
-	for (size_t i = 0; i < rd.n_committed; i++) {
-		if (rd.committed[i].index <= n->applied)
-			continue; /* covered by the snapshot just installed */
-		rc = apply_entry(n, &rd.committed[i]);
-		if (rc != 0)
-			return rc;
-	}
+	if (rc == 0 && !early)
+		rc = apply_committed(n, &rd);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < rd.n_read_states; i++)
 		node_reads_on_state(n, &rd.read_states[i]);
 	raft_advance(n->r, &rd);
