@@ -281,15 +281,18 @@ static int run_ready(struct raft_node *n)
 	for (size_t i = 0; i < rd.n_msgs; i++)
 		node_send_msg(n, &rd.msgs[i]);
 	/*
-	 * Committed entries are durable here already (the core hands out
-	 * none beyond the stable index), so they are applied, and their
-	 * waiters woken, before this ready's new entries are made durable:
-	 * a reply does not wait for the next batch's fsync.  A snapshot
-	 * comes first (step 6), so then the order is the plain one; so it
-	 * is with a conf change, which takes effect only in raft_advance and
-	 * whose caller must find it in effect when woken.
+	 * On the leader, committed entries are durable here already (the
+	 * core hands out none beyond the stable index), so they are applied,
+	 * and their waiters woken, before this ready's new entries are made
+	 * durable: a reply does not wait for the next batch's fsync.  A
+	 * follower makes its new entries durable and acknowledges them
+	 * first, since the leader's commit waits for that ack and no client
+	 * waits for the follower's apply.  A snapshot comes first (step 6),
+	 * so then the order is the plain one; so it is with a conf change,
+	 * which takes effect only in raft_advance and whose caller must find
+	 * it in effect when woken.
 	 */
-	bool early = !rd.has_snapshot;
+	bool early = !rd.has_snapshot && n->st.role == RAFT_LEADER;
 	for (size_t i = 0; early && i < rd.n_committed; i++)
 		early = rd.committed[i].type != RAFT_ENTRY_CONF;
 	int rc;
