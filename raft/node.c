@@ -301,7 +301,6 @@ static int run_ready(struct raft_node *n)
 		if (rc != 0)
 			return rc;
 		node_reads_complete(n);
-		pthread_cond_broadcast(&n->done);
 	}
 	pthread_mutex_unlock(&n->mu);
 	rc = persist(n, &rd);
@@ -393,7 +392,6 @@ static void loop_once(struct raft_node *n, bool tick)
 	node_reads_complete(n);
 	if (!n->error)
 		node_snap_maybe_create(n);
-	pthread_cond_broadcast(&n->done);
 }
 
 static void *node_main(void *arg)
@@ -570,6 +568,22 @@ static void node_free(struct raft_node *n)
 	pthread_mutex_destroy(&n->mu);
 	free(n->dir);
 	free(n);
+}
+
+/*
+ * Each waiting caller (proposal, read barrier) sleeps on a condition of
+ * its own, signalled only when its outcome is known: a broadcast to all of
+ * them on every pass of the driver woke every waiter to find most not
+ * done, all contending for mu with the driver.  n->done is left for
+ * raft_node_stop, waiting for callers to leave.
+ */
+void node_waiter_cv_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 static int node_init_sync(struct raft_node *n)

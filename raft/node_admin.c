@@ -59,10 +59,8 @@ void node_snapshot_drive(struct raft_node *n, struct node_prop *p)
 		n->snap_force = true;
 		return;
 	}
-	if (n->snap_index >= p->index && !n->snap_force) {
-		p->state = PROP_DONE;
-		p->rc = 0;
-	}
+	if (n->snap_index >= p->index && !n->snap_force)
+		node_prop_finish(p, 0);
 }
 
 int raft_node_add_learner(struct raft_node *n, uint64_t id, const char *addr)
@@ -113,8 +111,7 @@ void node_transfer_drive(struct raft_node *n, struct node_prop *p)
 	if (n->st.leader == target) {
 		node_logf(n, 1, "leadership transferred to node %llu",
 			  (unsigned long long)target);
-		p->state = PROP_DONE;
-		p->rc = 0;
+		node_prop_finish(p, 0);
 		return;
 	}
 	if (n->st.role == RAFT_LEADER && n->st.transfer_target == RAFT_NONE &&
@@ -124,16 +121,15 @@ void node_transfer_drive(struct raft_node *n, struct node_prop *p)
 		node_lease_drop(n);
 		int rc = raft_transfer_leader(n->r, target);
 		if (rc != 0) {
-			p->state = PROP_DONE;
-			p->rc = rc;
+			node_prop_finish(p, rc);
 			return;
 		}
 		p->index = 1; /* started */
 		node_logf(n, 1, "transferring leadership to node %llu",
 			  (unsigned long long)target);
 	} else if (n->st.role != RAFT_LEADER && n->st.leader != RAFT_NONE) {
-		p->state = PROP_DONE; /* someone else won */
-		p->rc = RAFT_NODE_EUNAVAILABLE;
+		/* someone else won */
+		node_prop_finish(p, RAFT_NODE_EUNAVAILABLE);
 	}
 }
 

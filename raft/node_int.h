@@ -75,6 +75,7 @@ struct node_prop {
 	int rc;
 	int result;
 	uint64_t aux;
+	pthread_cond_t cv; /* its caller waits here: woken alone when done */
 };
 
 /* One waiting read barrier (caller's stack, linked in n->reads under mu). */
@@ -86,6 +87,7 @@ struct node_read {
 	bool has_index;
 	int rc;
 	bool done;
+	pthread_cond_t cv; /* its caller waits here: woken alone when done */
 };
 
 /* The address book: every member's Raft address (persisted in DIR/PEERS). */
@@ -165,6 +167,7 @@ struct raft_node {
 void node_logf(struct raft_node *n, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t node_now_ms(void);
+void node_waiter_cv_init(pthread_cond_t *cv);
 void node_send_msg(struct raft_node *n, const struct raft_msg *m);
 void node_fail(struct raft_node *n, int err);
 
@@ -174,6 +177,7 @@ void node_hdr_encode(uint8_t *out, uint8_t version, uint64_t origin,
 int node_hdr_decode(const uint8_t *data, size_t len, uint8_t *version,
 		    uint64_t *origin, uint64_t *req);
 int node_prop_wait(struct raft_node *n, struct node_prop *p);
+void node_prop_finish(struct node_prop *p, int rc);
 void node_props_drive(struct raft_node *n);
 void node_props_on_apply(struct raft_node *n, const struct raft_entry *e,
 			 uint64_t origin, uint64_t req, int result,

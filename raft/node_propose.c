@@ -56,10 +56,12 @@ int node_hdr_decode(const uint8_t *data, size_t len, uint8_t *version,
 	return 0;
 }
 
-static void prop_finish(struct node_prop *p, int rc)
+/* Under mu. */
+void node_prop_finish(struct node_prop *p, int rc)
 {
 	p->state = PROP_DONE;
 	p->rc = rc;
+	pthread_cond_signal(&p->cv);
 }
 
 static struct timespec deadline_in(unsigned ms)
@@ -88,6 +90,7 @@ int node_prop_wait(struct raft_node *n, struct node_prop *p)
 		return rc;
 	}
 	n->callers++;
+	node_waiter_cv_init(&p->cv);
 	p->state = PROP_QUEUED;
 	p->prev = NULL;
 	p->next = n->props;
@@ -99,9 +102,9 @@ int node_prop_wait(struct raft_node *n, struct node_prop *p)
 	struct timespec dl = deadline_in(n->opts.propose_timeout_ms);
 	/* Bounded: ends at the deadline at the latest. */
 	while (p->state != PROP_DONE) {
-		if (pthread_cond_timedwait(&n->done, &n->mu, &dl) == ETIMEDOUT &&
+		if (pthread_cond_timedwait(&p->cv, &n->mu, &dl) == ETIMEDOUT &&
 		    p->state != PROP_DONE)
-			prop_finish(p, p->state == PROP_QUEUED
+			node_prop_finish(p, p->state == PROP_QUEUED
 					       ? RAFT_NODE_EUNAVAILABLE
 					       : RAFT_NODE_EINDETERMINATE);
 	}
@@ -115,6 +118,7 @@ int node_prop_wait(struct raft_node *n, struct node_prop *p)
 	if (n->stopping)
 		pthread_cond_broadcast(&n->done);
 	pthread_mutex_unlock(&n->mu);
+	pthread_cond_destroy(&p->cv);
 	return p->rc;
 }
 
@@ -132,7 +136,7 @@ static void drive_leader(struct raft_node *n, struct node_prop *p)
 		p->term = term;
 	} else if (rc == RAFT_ERR_TOO_BIG || rc == RAFT_ERR_INVALID ||
 		   rc == -ENOMEM) {
-		prop_finish(p, rc);
+		node_prop_finish(p, rc);
 	}
 	/* NOT_LEADER, TRANSFERRING, PENDING_CONF: stays queued, retried. */
 }
@@ -141,7 +145,7 @@ static void drive_follower(struct raft_node *n, struct node_prop *p)
 {
 	uint64_t leader = n->st.leader;
 	if (p->kind == PROP_CONF) {
-		prop_finish(p, RAFT_ERR_NOT_LEADER);
+		node_prop_finish(p, RAFT_ERR_NOT_LEADER);
 		return;
 	}
 	if (leader == RAFT_NONE || leader == n->opts.id)
@@ -187,12 +191,12 @@ void node_props_on_apply(struct raft_node *n, const struct raft_entry *e,
 		    p->req == req) {
 			p->result = result;
 			p->aux = aux;
-			prop_finish(p, 0);
+			node_prop_finish(p, 0);
 		} else if (p->state == PROP_PROPOSED && p->index == e->index) {
 			bool mine = p->kind == PROP_CONF &&
 				    e->type == RAFT_ENTRY_CONF &&
 				    e->term == p->term;
-			prop_finish(p, mine ? 0 : RAFT_NODE_EUNAVAILABLE);
+			node_prop_finish(p, mine ? 0 : RAFT_NODE_EUNAVAILABLE);
 		}
 	}
 }
@@ -202,7 +206,7 @@ void node_props_on_leader_change(struct raft_node *n)
 {
 	for (struct node_prop *p = n->props; p; p = p->next)
 		if (p->state == PROP_PROPOSED || p->state == PROP_FORWARDED)
-			prop_finish(p, RAFT_NODE_EINDETERMINATE);
+			node_prop_finish(p, RAFT_NODE_EINDETERMINATE);
 }
 
 void node_props_fail_all(struct raft_node *n, int rc)
@@ -211,7 +215,7 @@ void node_props_fail_all(struct raft_node *n, int rc)
 		if (p->state == PROP_DONE)
 			continue;
 		/* Something in flight may still commit elsewhere. */
-		prop_finish(p, p->state == PROP_QUEUED ? rc
+		node_prop_finish(p, p->state == PROP_QUEUED ? rc
 						       : RAFT_NODE_EINDETERMINATE);
 	}
 }

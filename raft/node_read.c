@@ -137,24 +137,28 @@ void node_reads_on_state(struct raft_node *n,
 	}
 }
 
+/* Under mu. */
+static void read_finish(struct node_read *q, int rc)
+{
+	q->done = true;
+	q->rc = rc;
+	pthread_cond_signal(&q->cv);
+}
+
 /* Releases every barrier whose index is applied.  Under mu. */
 void node_reads_complete(struct raft_node *n)
 {
 	for (struct node_read *q = n->reads; q; q = q->next) {
-		if (!q->done && q->has_index && n->applied >= q->index) {
-			q->done = true;
-			q->rc = 0;
-		}
+		if (!q->done && q->has_index && n->applied >= q->index)
+			read_finish(q, 0);
 	}
 }
 
 void node_reads_fail_all(struct raft_node *n, int rc)
 {
 	for (struct node_read *q = n->reads; q; q = q->next) {
-		if (!q->done) {
-			q->done = true;
-			q->rc = rc;
-		}
+		if (!q->done)
+			read_finish(q, rc);
 	}
 }
 
@@ -178,6 +182,7 @@ int raft_node_read_barrier(struct raft_node *n)
 		}
 	}
 	n->callers++;
+	node_waiter_cv_init(&q.cv);
 	q.next = n->reads;
 	if (n->reads)
 		n->reads->prev = &q;
@@ -197,7 +202,7 @@ int raft_node_read_barrier(struct raft_node *n)
 	}
 	/* Bounded: ends at the deadline at the latest. */
 	while (!q.done) {
-		if (pthread_cond_timedwait(&n->done, &n->mu, &dl) ==
+		if (pthread_cond_timedwait(&q.cv, &n->mu, &dl) ==
 			    ETIMEDOUT &&
 		    !q.done) {
 			q.done = true;
@@ -214,5 +219,6 @@ int raft_node_read_barrier(struct raft_node *n)
 	if (n->stopping)
 		pthread_cond_broadcast(&n->done);
 	pthread_mutex_unlock(&n->mu);
+	pthread_cond_destroy(&q.cv);
 	return q.rc;
 }
