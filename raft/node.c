@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/assert.h"
 #include "raft/codec.h"
@@ -459,6 +461,26 @@ static int boot_conf(const struct raft_node_options *o,
 	return 0;
 }
 
+/*
+ * The seed of the core's randomized election timeouts.  Nodes started
+ * together must draw different timeouts, or after a leader's loss they
+ * time out in the same tick, split the vote, and do it again: the former
+ * seed, id * K ^ now_ms, lost the id to the core's own "seed ^ id * K"
+ * and was equal on nodes started in the same millisecond (elections of
+ * 5-20 s seen in clusterbench's failover).  The kernel's randomness, or
+ * failing that the nanosecond clock and the pid.
+ */
+static uint64_t election_seed(void)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+		return seed;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_nsec * 0xBF58476D1CE4E5B9ull ^
+	       (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
+}
+
 static int open_core(struct raft_node *n)
 {
 	uint64_t applied = n->app.applied_index(n->app.ctx);
@@ -512,7 +534,7 @@ static int open_core(struct raft_node *n)
 	/* Always, leases served here or not: the other nodes' leases count
 	 * on this node's refusals. */
 	cfg.lease_guard = true;
-	cfg.seed = n->opts.id * 0x9E3779B97F4A7C15ull ^ node_now_ms();
+	cfg.seed = election_seed();
 	cfg.log = core_log;
 	cfg.log_ctx = n;
 	struct raft_storage stg = raft_log_store_storage(n->ls);
