@@ -327,6 +327,8 @@ static int run_ready(struct raft_node *n)
 static void watch_leader(struct raft_node *n)
 {
 	const struct raft_status *st = &n->st;
+	if (st->leader != RAFT_NONE)
+		n->last_leader_tick = n->ticks;
 	if (st->leader == n->seen_leader && st->hs.term == n->seen_term &&
 	    st->role == n->seen_role)
 		return;

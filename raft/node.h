@@ -201,6 +201,8 @@ struct raft_node_status {
 	uint64_t lease_ms_left;  /* leader: read lease left (0: none) */
 	uint64_t reads_by_lease; /* read barriers served from the lease */
 	uint64_t read_rounds;    /* ReadIndex rounds this node began */
+	uint64_t failed_leaderless; /* requests refused: no leader known for
+				     * three election timeouts */
 	size_t n_members;
 	struct raft_node_member members[RAFT_NODES_MAX];
 };

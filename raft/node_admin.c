@@ -198,6 +198,7 @@ void raft_node_status(struct raft_node *n, struct raft_node_status *st)
 	st->lease_ms_left = node_lease_left(n);
 	st->reads_by_lease = n->reads_by_lease;
 	st->read_rounds = n->read_rounds;
+	st->failed_leaderless = n->failed_leaderless;
 	const struct raft_conf_state *cs = &n->st.conf;
 	for (uint32_t i = 0; i < cs->n_voters; i++)
 		fill_member(n, &st->members[st->n_members++], cs->voters[i],

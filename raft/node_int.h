@@ -72,6 +72,7 @@ struct node_prop {
 	uint64_t index, term; /* PROPOSED: where */
 	uint64_t leader;      /* FORWARDED: to whom */
 	uint64_t nack_tick;   /* NACKed at this tick + 1 (0: never) */
+	uint64_t queued_tick; /* n->ticks when it was queued */
 	int rc;
 	int result;
 	uint64_t aux;
@@ -83,6 +84,7 @@ struct node_read {
 	struct node_read *next, *prev;
 	uint64_t round; /* ctx of the round it waits on; 0: none yet */
 	uint64_t tick;  /* n->ticks when its round was issued */
+	uint64_t queued_tick; /* n->ticks when it was queued */
 	uint64_t index; /* read index once known */
 	bool has_index;
 	int rc;
@@ -148,6 +150,8 @@ struct raft_node {
 	bool snap_force; /* take a snapshot at the end of this pass */
 	struct node_snap_state *snap; /* node_snapshot.c */
 	uint64_t seen_term, seen_leader;
+	uint64_t last_leader_tick; /* ticks when a leader was last known */
+	uint64_t failed_leaderless; /* requests refused for want of one */
 	struct raft_hard_state durable_hs; /* last hard state written */
 	enum raft_role seen_role;
 
@@ -170,6 +174,22 @@ uint64_t node_now_ms(void);
 void node_waiter_cv_init(pthread_cond_t *cv);
 void node_send_msg(struct raft_node *n, const struct raft_msg *m);
 void node_fail(struct raft_node *n, int err);
+
+/*
+ * No leader known for three election timeouts (an election takes one or
+ * two, a split vote one or two more): this node is most likely cut off
+ * from a majority.  A request not yet handed to a leader that has itself
+ * waited an election timeout is refused then (RAFT_NODE_EUNAVAILABLE,
+ * nothing was proposed) instead of waiting out propose_timeout_ms; the
+ * wait of its own lets a partition that just healed find its leader.
+ */
+static inline bool node_leaderless(const struct raft_node *n,
+				   uint64_t queued_tick)
+{
+	return n->st.leader == RAFT_NONE &&
+	       n->ticks - n->last_leader_tick >= 3u * n->opts.election_ticks &&
+	       n->ticks - queued_tick >= n->opts.election_ticks;
+}
 
 /* node_propose.c */
 void node_hdr_encode(uint8_t *out, uint8_t version, uint64_t origin,

@@ -92,6 +92,7 @@ int node_prop_wait(struct raft_node *n, struct node_prop *p)
 	n->callers++;
 	node_waiter_cv_init(&p->cv);
 	p->state = PROP_QUEUED;
+	p->queued_tick = n->ticks;
 	p->prev = NULL;
 	p->next = n->props;
 	if (n->props)
@@ -167,7 +168,11 @@ void node_props_drive(struct raft_node *n)
 	for (struct node_prop *p = n->props; p; p = p->next) {
 		if (p->state != PROP_QUEUED)
 			continue;
-		if (p->kind == PROP_TRANSFER)
+		if ((p->kind == PROP_CMD || p->kind == PROP_CONF) &&
+		    node_leaderless(n, p->queued_tick)) {
+			n->failed_leaderless++;
+			node_prop_finish(p, RAFT_NODE_EUNAVAILABLE);
+		} else if (p->kind == PROP_TRANSFER)
 			node_transfer_drive(n, p);
 		else if (p->kind == PROP_SNAPSHOT)
 			node_snapshot_drive(n, p);

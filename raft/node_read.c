@@ -27,6 +27,14 @@
 
 #include "raft/node_int.h"
 
+/* Under mu. */
+static void read_finish(struct node_read *q, int rc)
+{
+	q->done = true;
+	q->rc = rc;
+	pthread_cond_signal(&q->cv);
+}
+
 static bool lease_holds(const struct raft_node *n, uint64_t now)
 {
 	return n->lease_ms && n->st.role == RAFT_LEADER &&
@@ -74,6 +82,11 @@ void node_reads_drive(struct raft_node *n)
 	for (struct node_read *q = n->reads; q; q = q->next) {
 		if (q->done || q->has_index)
 			continue;
+		if (node_leaderless(n, q->queued_tick)) {
+			n->failed_leaderless++;
+			read_finish(q, RAFT_NODE_EUNAVAILABLE);
+			continue;
+		}
 		if (q->round != 0 &&
 		    n->ticks - q->tick >= n->opts.election_ticks)
 			q->round = 0; /* unanswered: ask again */
@@ -137,14 +150,6 @@ void node_reads_on_state(struct raft_node *n,
 	}
 }
 
-/* Under mu. */
-static void read_finish(struct node_read *q, int rc)
-{
-	q->done = true;
-	q->rc = rc;
-	pthread_cond_signal(&q->cv);
-}
-
 /* Releases every barrier whose index is applied.  Under mu. */
 void node_reads_complete(struct raft_node *n)
 {
@@ -183,6 +188,7 @@ int raft_node_read_barrier(struct raft_node *n)
 	}
 	n->callers++;
 	node_waiter_cv_init(&q.cv);
+	q.queued_tick = n->ticks;
 	q.next = n->reads;
 	if (n->reads)
 		n->reads->prev = &q;

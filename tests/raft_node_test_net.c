@@ -571,6 +571,19 @@ static void pause_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+bool tc_wait_leaderless(struct tcluster *c, uint64_t id)
+{
+	/* Bounded poll: up to ~20 s. */
+	for (int round = 0; round < 4000; round++) {
+		struct raft_node_status st;
+		raft_node_status(c->node[id], &st);
+		if (st.leader == RAFT_NONE)
+			return true;
+		pause_ms(5);
+	}
+	return false;
+}
+
 uint64_t tc_wait_leader(struct tcluster *c, uint64_t except)
 {
 	/* Bounded poll (not an assertion on time): up to ~20 s. */

@@ -101,6 +101,8 @@ void tc_stop(struct tcluster *c, uint64_t id);
 /* Waits (bounded) until some running node among ids 1..7 not in `except`
  * is leader and all running nodes agree; returns its id or 0. */
 uint64_t tc_wait_leader(struct tcluster *c, uint64_t except);
+/* Waits until node id knows no leader; false after ~20 s. */
+bool tc_wait_leaderless(struct tcluster *c, uint64_t id);
 /* Waits (bounded) until node id has applied >= index; true if it did. */
 bool tc_wait_applied(struct tcluster *c, uint64_t id, uint64_t index);
 /* Proposes the 4-byte value v on node id. */

@@ -291,6 +291,42 @@ START_TEST(test_cluster_lease_reads)
 }
 END_TEST
 
+/*
+ * A node cut off from the majority refuses requests once it has known no
+ * leader for three election timeouts and they have waited one: not after
+ * the propose timeout (20 s here: the counter tells which path answered).
+ * Healed, it serves again.
+ */
+START_TEST(test_cluster_minority_refuses)
+{
+	struct tcluster c;
+	tc_init(&c, 3, "node-minority");
+	c.timeout_ms = 20000;
+	start_all(&c);
+	uint64_t leader = tc_wait_leader(&c, 0);
+	ck_assert_uint_ne(leader, 0);
+	uint64_t f = leader == 1 ? 2 : 1;
+	int res;
+	ck_assert_int_eq(tc_propose(&c, f, 1, &res), 0);
+	tnet_isolate(c.net, f, true);
+	ck_assert(tc_wait_leaderless(&c, f));
+	ck_assert_int_eq(tc_propose(&c, f, 2, &res), RAFT_NODE_EUNAVAILABLE);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[f]),
+			 RAFT_NODE_EUNAVAILABLE);
+	struct raft_node_status st;
+	raft_node_status(c.node[f], &st);
+	ck_assert_uint_eq(st.failed_leaderless, 2);
+	/* Never proposed: the majority has only value 1 of these. */
+	tnet_isolate(c.net, f, false);
+	ck_assert_int_eq(raft_node_read_barrier(c.node[f]), 0);
+	ck_assert_int_eq(tc_propose(&c, f, 3, &res), 0);
+	uint64_t n = check_same(&c, tc_wait_leader(&c, 0));
+	for (uint64_t k = 0; k < n; k++)
+		ck_assert(c.app[f].cmd[k] != 2);
+	tc_free(&c);
+}
+END_TEST
+
 /* A follower stopped while the others go on catches up after restart. */
 START_TEST(test_cluster_follower_restart)
 {
@@ -659,6 +695,7 @@ Suite *raft_node_cluster_suite(void)
 	tcase_add_test(tc, test_cluster_leader_stopped);
 	tcase_add_loop_test(tc, test_cluster_partition_leader, 0, 2);
 	tcase_add_test(tc, test_cluster_lease_reads);
+	tcase_add_test(tc, test_cluster_minority_refuses);
 	tcase_add_test(tc, test_cluster_follower_restart);
 	tcase_add_test(tc, test_cluster_snapshot_catch_up);
 	tcase_add_test(tc, test_cluster_snapshot_from_installed);
