@@ -6,7 +6,7 @@ engine_libengine_a_SOURCES = \
 	engine/batch.c engine/batch.h \
 	engine/checkpoint.c \
 	engine/compact.c \
-	engine/crc32c.c engine/crc32c.h \
+	engine/bytes.h engine/crc32c.c engine/crc32c.h \
 	engine/index.c engine/index.h \
 	engine/io_posix.c \
 	engine/iter.c \

@@ -225,9 +225,9 @@ static uint32_t entries_encode(struct raft_log_store *ls,
 			       const struct raft_entry *e, size_t count)
 {
 	unsigned char *p = ls->wbuf + KV_RLOG_HDR;
-	ls_put32(p, LS_MAGIC_ENTRIES);
-	ls_put32(p + 4, (uint32_t)count);
-	ls_put64(p + 8, e[0].index);
+	kv_put_u32(p, LS_MAGIC_ENTRIES);
+	kv_put_u32(p + 4, (uint32_t)count);
+	kv_put_u64(p + 8, e[0].index);
 	size_t off = LS_ENTRIES_HDR;
 	for (size_t k = 0; k < count; k++) {
 		log_store_ent_encode(p + off, &e[k]);
@@ -281,11 +281,11 @@ static int hard_write(struct raft_log_store *ls,
 	if (rc != 0)
 		return rc;
 	unsigned char *p = ls->wbuf + KV_RLOG_HDR;
-	ls_put32(p, LS_MAGIC_HARD);
-	ls_put32(p + 4, 0);
-	ls_put64(p + 8, hs->term);
-	ls_put64(p + 16, hs->vote);
-	ls_put64(p + 24, hs->commit);
+	kv_put_u32(p, LS_MAGIC_HARD);
+	kv_put_u32(p + 4, 0);
+	kv_put_u64(p + 8, hs->term);
+	kv_put_u64(p + 16, hs->vote);
+	kv_put_u64(p + 24, hs->commit);
 	return write_record(ls, LS_REC_HARD, LS_HARD_BYTES, lsn);
 }
 
@@ -312,17 +312,17 @@ static int snap_write(struct raft_log_store *ls,
 	if (rc != 0)
 		return rc;
 	unsigned char *p = ls->wbuf + KV_RLOG_HDR;
-	ls_put32(p, LS_MAGIC_SNAP);
-	ls_put32(p + 4, nv);
-	ls_put32(p + 8, nl);
-	ls_put32(p + 12, 0);
-	ls_put64(p + 16, m->index);
-	ls_put64(p + 24, m->term);
-	ls_put64(p + 32, last);
+	kv_put_u32(p, LS_MAGIC_SNAP);
+	kv_put_u32(p + 4, nv);
+	kv_put_u32(p + 8, nl);
+	kv_put_u32(p + 12, 0);
+	kv_put_u64(p + 16, m->index);
+	kv_put_u64(p + 24, m->term);
+	kv_put_u64(p + 32, last);
 	for (uint32_t k = 0; k < nv; k++)
-		ls_put64(p + LS_SNAP_HDR + 8 * k, m->conf.voters[k]);
+		kv_put_u64(p + LS_SNAP_HDR + 8 * k, m->conf.voters[k]);
 	for (uint32_t k = 0; k < nl; k++)
-		ls_put64(p + LS_SNAP_HDR + 8 * (nv + k), m->conf.learners[k]);
+		kv_put_u64(p + LS_SNAP_HDR + 8 * (nv + k), m->conf.learners[k]);
 	return write_record(ls, LS_REC_SNAP, len, lsn);
 }
 

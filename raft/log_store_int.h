@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/bytes.h"
 #include "engine/record_log.h"
 #include "raft/log_store.h"
 
@@ -104,26 +105,6 @@ struct raft_log_store {
 
 	_Atomic int err; /* sticky: 0 or the first write/sync error */
 };
-
-static inline void ls_put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline void ls_put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline uint32_t ls_get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t ls_get64(const unsigned char *p)
-{
-	return (uint64_t)ls_get32(p) | ((uint64_t)ls_get32(p + 4) << 32);
-}
 
 static inline uint64_t ls_last(const struct raft_log_store *ls)
 {

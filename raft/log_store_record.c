@@ -43,25 +43,25 @@ void log_store_logf(struct raft_log_store *ls, enum kv_log_level lv,
 void log_store_ent_encode(unsigned char *h, const struct raft_entry *e)
 {
 	memset(h, 0, LS_ENT_HDR);
-	ls_put32(h + 4, e->len);
-	ls_put64(h + 8, e->term);
-	ls_put64(h + 16, e->index);
+	kv_put_u32(h + 4, e->len);
+	kv_put_u64(h + 8, e->term);
+	kv_put_u64(h + 16, e->index);
 	h[24] = e->type;
 	uint32_t crc = kv_crc32c(h + 4, LS_ENT_HDR - 4);
 	if (e->len > 0)
 		crc = kv_crc32c_extend(crc, e->data, e->len);
-	ls_put32(h, crc);
+	kv_put_u32(h, crc);
 }
 
 bool log_store_ent_check(const unsigned char *h, uint64_t index,
 			 uint64_t term, uint32_t len)
 {
-	if (ls_get32(h + 4) != len || ls_get64(h + 8) != term ||
-	    ls_get64(h + 16) != index)
+	if (kv_get_u32(h + 4) != len || kv_get_u64(h + 8) != term ||
+	    kv_get_u64(h + 16) != index)
 		return false;
 	uint32_t crc = kv_crc32c(h + 4, LS_ENT_HDR - 4);
 	crc = kv_crc32c_extend(crc, h + LS_ENT_HDR, len);
-	return crc == ls_get32(h);
+	return crc == kv_get_u32(h);
 }
 
 /* Names the place of a bad record and returns RAFT_ERR_CORRUPT. */
@@ -157,10 +157,10 @@ static int entries_check(struct raft_log_store *ls, const struct kv_rlog_pos *at
 			 const unsigned char *p, uint32_t len, uint32_t *count,
 			 uint64_t *first)
 {
-	if (len < LS_ENTRIES_HDR || ls_get32(p) != LS_MAGIC_ENTRIES)
+	if (len < LS_ENTRIES_HDR || kv_get_u32(p) != LS_MAGIC_ENTRIES)
 		return corrupt(ls, at, "not an entries record");
-	*count = ls_get32(p + 4);
-	*first = ls_get64(p + 8);
+	*count = kv_get_u32(p + 4);
+	*first = kv_get_u64(p + 8);
 	if (*count == 0 || *first == 0 || *first > LS_INDEX_MAX - *count)
 		return corrupt(ls, at, "bad entry count or index");
 	uint64_t off = LS_ENTRIES_HDR;
@@ -168,8 +168,8 @@ static int entries_check(struct raft_log_store *ls, const struct kv_rlog_pos *at
 		if (len - off < LS_ENT_HDR)
 			return corrupt(ls, at, "entry header past the record");
 		const unsigned char *h = p + off;
-		uint32_t elen = ls_get32(h + 4);
-		if (ls_get64(h + 16) != *first + k || h[24] > RAFT_ENTRY_CONF)
+		uint32_t elen = kv_get_u32(h + 4);
+		if (kv_get_u64(h + 16) != *first + k || h[24] > RAFT_ENTRY_CONF)
 			return corrupt(ls, at, "entry index or type");
 		if (len - off - LS_ENT_HDR < elen)
 			return corrupt(ls, at, "entry data past the record");
@@ -206,9 +206,9 @@ static int apply_entries(struct raft_log_store *ls,
 	uint64_t off = LS_ENTRIES_HDR;
 	for (uint32_t k = 0; k < count; k++) {
 		const unsigned char *h = p + off;
-		uint32_t elen = ls_get32(h + 4);
+		uint32_t elen = kv_get_u32(h + 4);
 		ls->ents[ls->head + ls->n++] = (struct ls_ent){
-			.term = ls_get64(h + 8),
+			.term = kv_get_u64(h + 8),
 			.seg = at->seg,
 			.off = at->off + KV_RLOG_HDR + off,
 			.len = elen,
@@ -222,11 +222,11 @@ static int apply_entries(struct raft_log_store *ls,
 static int apply_hard(struct raft_log_store *ls, const struct kv_rlog_pos *at,
 		      const unsigned char *p, uint32_t len)
 {
-	if (len != LS_HARD_BYTES || ls_get32(p) != LS_MAGIC_HARD)
+	if (len != LS_HARD_BYTES || kv_get_u32(p) != LS_MAGIC_HARD)
 		return corrupt(ls, at, "not a hard state record");
-	ls->hs.term = ls_get64(p + 8);
-	ls->hs.vote = ls_get64(p + 16);
-	ls->hs.commit = ls_get64(p + 24);
+	ls->hs.term = kv_get_u64(p + 8);
+	ls->hs.vote = kv_get_u64(p + 16);
+	ls->hs.commit = kv_get_u64(p + 24);
 	ls->hs_seg = at->seg;
 	return 0;
 }
@@ -235,23 +235,23 @@ static int snap_decode(struct raft_log_store *ls, const struct kv_rlog_pos *at,
 		       const unsigned char *p, uint32_t len,
 		       struct raft_snapshot_meta *m, uint64_t *last)
 {
-	if (len < LS_SNAP_HDR || ls_get32(p) != LS_MAGIC_SNAP)
+	if (len < LS_SNAP_HDR || kv_get_u32(p) != LS_MAGIC_SNAP)
 		return corrupt(ls, at, "not a snapshot record");
 	memset(m, 0, sizeof *m);
-	m->conf.n_voters = ls_get32(p + 4);
-	m->conf.n_learners = ls_get32(p + 8);
-	m->index = ls_get64(p + 16);
-	m->term = ls_get64(p + 24);
-	*last = ls_get64(p + 32);
+	m->conf.n_voters = kv_get_u32(p + 4);
+	m->conf.n_learners = kv_get_u32(p + 8);
+	m->index = kv_get_u64(p + 16);
+	m->term = kv_get_u64(p + 24);
+	*last = kv_get_u64(p + 32);
 	uint32_t nv = m->conf.n_voters, nl = m->conf.n_learners;
 	if (nv > RAFT_NODES_MAX || nl > RAFT_NODES_MAX ||
 	    len != LS_SNAP_HDR + 8u * (nv + nl) || m->index == 0 ||
 	    *last < m->index || *last > LS_INDEX_MAX)
 		return corrupt(ls, at, "bad snapshot record");
 	for (uint32_t k = 0; k < nv; k++)
-		m->conf.voters[k] = ls_get64(p + LS_SNAP_HDR + 8 * k);
+		m->conf.voters[k] = kv_get_u64(p + LS_SNAP_HDR + 8 * k);
 	for (uint32_t k = 0; k < nl; k++)
-		m->conf.learners[k] = ls_get64(p + LS_SNAP_HDR + 8 * (nv + k));
+		m->conf.learners[k] = kv_get_u64(p + LS_SNAP_HDR + 8 * (nv + k));
 	return 0;
 }
 

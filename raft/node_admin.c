@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/assert.h"
+#include "engine/bytes.h"
 #include "raft/node_int.h"
 
 static bool is_leader(struct raft_node *n)
@@ -42,8 +43,7 @@ static int commit_addr(struct raft_node *n, uint64_t id, const char *addr)
 	if (rc != 0)
 		return rc;
 	node_hdr_encode(buf, NODE_HDR_ADDR, n->opts.id, req);
-	for (int i = 0; i < 8; i++)
-		buf[NODE_HDR_BYTES + i] = (uint8_t)(id >> (8 * i));
+	kv_put_u64(buf + NODE_HDR_BYTES, id);
 	memcpy(buf + NODE_HDR_BYTES + 8, addr, alen);
 	struct node_prop p = {.kind = PROP_CMD, .req = req, .buf = buf,
 			      .len = NODE_HDR_BYTES + 8 + alen};

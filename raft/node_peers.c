@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/assert.h"
+#include "engine/bytes.h"
 #include "raft/node_int.h"
 
 #define PEERS_FILE "PEERS"
@@ -159,9 +160,7 @@ void node_addrs_apply(struct raft_node *n, const uint8_t *data, size_t len)
 {
 	if (len < 9 || len - 8 >= sizeof n->addrs[0].addr)
 		return;
-	uint64_t id = 0;
-	for (int i = 0; i < 8; i++)
-		id |= (uint64_t)data[i] << (8 * i);
+	uint64_t id = kv_get_u64(data);
 	char addr[sizeof n->addrs[0].addr];
 	memcpy(addr, data + 8, len - 8);
 	addr[len - 8] = 0;

@@ -20,28 +20,15 @@
 #include <time.h>
 
 #include "engine/assert.h"
+#include "engine/bytes.h"
 #include "raft/node_int.h"
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 void node_hdr_encode(uint8_t *out, uint8_t version, uint64_t origin,
 		     uint64_t req)
 {
 	out[0] = version;
-	put_u64(out + 1, origin);
-	put_u64(out + 9, req);
+	kv_put_u64(out + 1, origin);
+	kv_put_u64(out + 9, req);
 }
 
 int node_hdr_decode(const uint8_t *data, size_t len, uint8_t *version,
@@ -51,8 +38,8 @@ int node_hdr_decode(const uint8_t *data, size_t len, uint8_t *version,
 	    (data[0] != NODE_HDR_CMD && data[0] != NODE_HDR_ADDR))
 		return RAFT_ERR_CORRUPT;
 	*version = data[0];
-	*origin = get_u64(data + 1);
-	*req = get_u64(data + 9);
+	*origin = kv_get_u64(data + 1);
+	*req = kv_get_u64(data + 9);
 	return 0;
 }
 
@@ -240,7 +227,7 @@ void node_frame_propose(struct raft_node *n, uint64_t from,
 		rc = raft_propose(n->r, data, len, NULL);
 	if (rc != 0) {
 		uint8_t nack[8];
-		put_u64(nack, req);
+		kv_put_u64(nack, req);
 		(void)n->net->send(n->net->ctx, from, RAFT_FRAME_PROPOSE_NACK,
 				   nack, sizeof nack, false);
 	}
@@ -251,7 +238,7 @@ void node_frame_nack(struct raft_node *n, const uint8_t *data, size_t len)
 {
 	if (len != 8)
 		return;
-	uint64_t req = get_u64(data);
+	uint64_t req = kv_get_u64(data);
 	for (struct node_prop *p = n->props; p; p = p->next)
 		if (p->req == req && p->state == PROP_FORWARDED) {
 			p->state = PROP_QUEUED;

@@ -10,33 +10,8 @@
 
 #include "engine/assert.h"
 #include "engine/crc32c.h"
+#include "engine/bytes.h"
 #include "raft/transport_int.h"
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /* ---- handshake ------------------------------------------------------- */
 
@@ -44,24 +19,25 @@ static uint64_t get_le(const uint8_t *p, int n)
  * crc32c of the 32 bytes before it. */
 void rt_hello_encode(const struct rt_hello *h, uint8_t out[RT_HELLO_LEN])
 {
-	put_le32(out, RT_MAGIC);
-	put_le16(out + 4, h->version);
-	put_le16(out + 6, h->status);
-	put_le64(out + 8, h->cluster_id);
-	put_le64(out + 16, h->from);
-	put_le64(out + 24, h->to);
-	put_le32(out + 32, kv_crc32c(out, 32));
+	kv_put_u32(out, RT_MAGIC);
+	kv_put_u16(out + 4, h->version);
+	kv_put_u16(out + 6, h->status);
+	kv_put_u64(out + 8, h->cluster_id);
+	kv_put_u64(out + 16, h->from);
+	kv_put_u64(out + 24, h->to);
+	kv_put_u32(out + 32, kv_crc32c(out, 32));
 }
 
 int rt_hello_decode(const uint8_t in[RT_HELLO_LEN], struct rt_hello *h)
 {
-	if (get_le(in, 4) != RT_MAGIC || get_le(in + 32, 4) != kv_crc32c(in, 32))
+	if (kv_get_u32(in) != RT_MAGIC ||
+	    kv_get_u32(in + 32) != kv_crc32c(in, 32))
 		return -EPROTO;
-	h->version = (uint16_t)get_le(in + 4, 2);
-	h->status = (uint16_t)get_le(in + 6, 2);
-	h->cluster_id = get_le(in + 8, 8);
-	h->from = get_le(in + 16, 8);
-	h->to = get_le(in + 24, 8);
+	h->version = kv_get_u16(in + 4);
+	h->status = kv_get_u16(in + 6);
+	h->cluster_id = kv_get_u64(in + 8);
+	h->from = kv_get_u64(in + 16);
+	h->to = kv_get_u64(in + 24);
 	return 0;
 }
 
@@ -94,14 +70,14 @@ struct rt_frame *rt_frame_new(uint8_t type, const void *payload,
 	f->len = RT_HDR_LEN + len;
 	f->bulk = bulk;
 	uint8_t *h = f->buf;
-	put_le32(h, (uint32_t)len);
+	kv_put_u32(h, (uint32_t)len);
 	h[4] = type;
 	h[5] = 0;
-	put_le16(h + 6, 0);
+	kv_put_u16(h + 6, 0);
 	if (len > 0)
 		memcpy(h + RT_HDR_LEN, payload, len);
 	uint32_t crc = kv_crc32c(h, 8);
-	put_le32(h + 8, kv_crc32c_extend(crc, h + RT_HDR_LEN, len));
+	kv_put_u32(h + 8, kv_crc32c_extend(crc, h + RT_HDR_LEN, len));
 	return f;
 }
 
@@ -109,7 +85,7 @@ struct rt_frame *rt_frame_new(uint8_t type, const void *payload,
 
 ssize_t rt_frame_need(const uint8_t *h)
 {
-	uint64_t len = get_le(h, 4);
+	uint64_t len = kv_get_u32(h);
 	if (len > RAFT_NET_FRAME_MAX || h[4] == 0 || h[5] || h[6] || h[7])
 		return -EPROTO;
 	return (ssize_t)(RT_HDR_LEN + len);
@@ -127,7 +103,7 @@ int rt_rx_parse(struct rt_rx *rx, rt_frame_fn fn, void *ctx)
 		size_t len = (size_t)need - RT_HDR_LEN;
 		uint32_t crc = kv_crc32c_extend(kv_crc32c(h, 8), h + RT_HDR_LEN,
 						len);
-		if (crc != get_le(h + 8, 4))
+		if (crc != kv_get_u32(h + 8))
 			return -EBADMSG;
 		fn(ctx, h[4], h + RT_HDR_LEN, len);
 		rx->start += (size_t)need;

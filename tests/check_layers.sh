@@ -11,7 +11,7 @@ top=${top_srcdir:-$(dirname "$0")/..}
 cd "$top" || exit 99
 
 # Public headers, the only ones another module may include.
-public='engine/kv.h engine/kv_io.h engine/assert.h engine/record_log.h engine/crc32c.h raft/raft.h raft/codec.h raft/net.h raft/node.h raft/transport.h raft/snapshot_xfer.h xml/s3xml.h'
+public='engine/kv.h engine/kv_io.h engine/assert.h engine/bytes.h engine/record_log.h engine/crc32c.h raft/raft.h raft/codec.h raft/net.h raft/node.h raft/transport.h raft/snapshot_xfer.h xml/s3xml.h'
 # raft/ files that do I/O (issue 5); every other raft/ file is the pure core.
 raft_io_files='raft/log_store raft/snapshot_xfer raft/transport raft/node raft/replicated_kv'
 core_forbidden='sys/socket.h netinet/ arpa/ netdb.h pthread.h time.h sys/time.h unistd.h fcntl.h sys/stat.h poll.h sys/epoll.h stdatomic.h threads.h signal.h dirent.h'
