@@ -17,16 +17,22 @@
 #include "engine/assert.h"
 #include "engine/record.h"
 
-void kv_logf(struct kv *kv, enum kv_log_level lv, const char *fmt, ...)
+void kv_log_emit(void (*fn)(void *ctx, enum kv_log_level lv, const char *msg),
+		 void *ctx, enum kv_log_level lv, const char *fmt, va_list ap)
 {
-	if (kv->opts.log_fn == NULL)
+	if (fn == NULL)
 		return;
 	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	fn(ctx, lv, msg);
+}
+
+void kv_logf(struct kv *kv, enum kv_log_level lv, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	kv_log_emit(kv->opts.log_fn, kv->opts.log_ctx, lv, fmt, ap);
 	va_end(ap);
-	kv->opts.log_fn(kv->opts.log_ctx, lv, msg);
 }
 
 const char *kv_strerror(int err)

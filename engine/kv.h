@@ -20,6 +20,7 @@
 #ifndef VS_ENGINE_KV_H
 #define VS_ENGINE_KV_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,15 @@ enum kv_sync_mode {
 };
 
 enum kv_log_level { KV_LOG_DEBUG, KV_LOG_INFO, KV_LOG_WARN, KV_LOG_ERROR };
+
+/*
+ * Formats one log line (up to 511 bytes) and hands it to fn, as the
+ * engine, its record log, the Raft log store and the transport log
+ * through their log_fn options; nothing when fn is NULL.
+ */
+void kv_log_emit(void (*fn)(void *ctx, enum kv_log_level lv, const char *msg),
+		 void *ctx, enum kv_log_level lv, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 struct kv_options {
 	enum kv_sync_mode sync_mode;     /* default KV_SYNC_GROUP */

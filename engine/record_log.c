@@ -57,14 +57,10 @@ static void rlog_log(struct kv_rlog *l, enum kv_log_level lv, const char *fmt,
 static void rlog_log(struct kv_rlog *l, enum kv_log_level lv, const char *fmt,
 		     ...)
 {
-	if (l->log_fn == NULL)
-		return;
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	kv_log_emit(l->log_fn, l->log_ctx, lv, fmt, ap);
 	va_end(ap);
-	l->log_fn(l->log_ctx, lv, msg);
 }
 
 static int dir_fsync(struct kv_rlog *l)

@@ -30,14 +30,10 @@
 void log_store_logf(struct raft_log_store *ls, enum kv_log_level lv,
 		    const char *fmt, ...)
 {
-	if (ls->log_fn == NULL)
-		return;
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	kv_log_emit(ls->log_fn, ls->log_ctx, lv, fmt, ap);
 	va_end(ap);
-	ls->log_fn(ls->log_ctx, lv, msg);
 }
 
 void log_store_ent_encode(unsigned char *h, const struct raft_entry *e)

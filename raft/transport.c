@@ -26,14 +26,10 @@
 void rt_log(struct raft_transport *t, enum kv_log_level level,
 	    const char *fmt, ...)
 {
-	if (t->o.log_fn == NULL)
-		return;
-	char line[320];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	kv_log_emit(t->o.log_fn, t->o.log_ctx, level, fmt, ap);
 	va_end(ap);
-	t->o.log_fn(t->o.log_ctx, level, line);
 }
 
 uint64_t rt_now_ns(void)
